@@ -1,0 +1,179 @@
+"""The CEB message types Sandan accepts, and what each one carries.
+
+A message root (``CEB311Message``) holds 1..100 documents (``Order``); each document has a head
+element with the business fields and, for orders and inventories, repeated line elements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+CEB_NS = "http://www.chinaport.gov.cn/ceb"
+DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+class Kind(StrEnum):
+    ORDER = "order"
+    PAYMENT = "payment"
+    LOGISTICS = "logistics"
+    INVENTORY = "inventory"
+
+
+class Direction(StrEnum):
+    IMPORT = "I"
+    EXPORT = "E"
+
+
+class Role(StrEnum):
+    PLATFORM = "platform"
+    PAYMENT = "payment"
+    LOGISTICS = "logistics"
+    AGENT = "agent"
+    WAREHOUSE = "warehouse"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageType:
+    root: str
+    kind: Kind
+    direction: Direction
+    schema: str
+    document: str
+    # Element holding the business fields; None when the document element itself does.
+    head: str | None
+    lines: str | None
+    receipt_root: str
+    receipt_element: str
+    # Roles whose keys may send this message type.
+    roles: frozenset[Role]
+    # Head fields naming the enterprise that must be one the caller acts for (any of them).
+    party_fields: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.root.removesuffix("Message")
+
+
+_SENDS_ORDERS = frozenset({Role.PLATFORM})
+_SENDS_INVENTORIES = frozenset({Role.PLATFORM, Role.AGENT})
+
+MESSAGE_TYPES: dict[str, MessageType] = {
+    t.root: t
+    for t in (
+        MessageType(
+            "CEB311Message",
+            Kind.ORDER,
+            Direction.IMPORT,
+            "import",
+            "Order",
+            "OrderHead",
+            "OrderList",
+            "CEB312Message",
+            "OrderReturn",
+            _SENDS_ORDERS,
+            ("ebpCode", "ebcCode"),
+        ),
+        MessageType(
+            "CEB411Message",
+            Kind.PAYMENT,
+            Direction.IMPORT,
+            "import",
+            "Payment",
+            "PaymentHead",
+            None,
+            "CEB412Message",
+            "PaymentReturn",
+            frozenset({Role.PAYMENT}),
+            ("payCode",),
+        ),
+        MessageType(
+            "CEB511Message",
+            Kind.LOGISTICS,
+            Direction.IMPORT,
+            "import",
+            "Logistics",
+            "LogisticsHead",
+            None,
+            "CEB512Message",
+            "LogisticsReturn",
+            frozenset({Role.LOGISTICS}),
+            ("logisticsCode",),
+        ),
+        MessageType(
+            "CEB621Message",
+            Kind.INVENTORY,
+            Direction.IMPORT,
+            "import",
+            "Inventory",
+            "InventoryHead",
+            "InventoryList",
+            "CEB622Message",
+            "InventoryReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        MessageType(
+            "CEB303Message",
+            Kind.ORDER,
+            Direction.EXPORT,
+            "export",
+            "Order",
+            "OrderHead",
+            "OrderList",
+            "CEB304Message",
+            "OrderReturn",
+            _SENDS_ORDERS,
+            ("ebpCode", "ebcCode"),
+        ),
+        # 收款单: sent by the payment company, or by the ebc that received the money.
+        MessageType(
+            "CEB403Message",
+            Kind.PAYMENT,
+            Direction.EXPORT,
+            "export",
+            "Receipts",
+            None,
+            None,
+            "CEB404Message",
+            "ReceiptsReturn",
+            frozenset({Role.PAYMENT, Role.PLATFORM}),
+            ("payCode", "ebcCode"),
+        ),
+        MessageType(
+            "CEB505Message",
+            Kind.LOGISTICS,
+            Direction.EXPORT,
+            "export",
+            "Logistics",
+            None,
+            None,
+            "CEB506Message",
+            "LogisticsReturn",
+            frozenset({Role.LOGISTICS}),
+            ("logisticsCode",),
+        ),
+        MessageType(
+            "CEB603Message",
+            Kind.INVENTORY,
+            Direction.EXPORT,
+            "export",
+            "Inventory",
+            "InventoryHead",
+            "InventoryList",
+            "CEB604Message",
+            "InventoryReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+    )
+}
+
+
+def message_type_for(root_tag: str) -> MessageType | None:
+    """The message type of a root element tag in Clark notation, or None if unsupported."""
+    if not root_tag.startswith("{" + CEB_NS + "}"):
+        return None
+    return MESSAGE_TYPES.get(root_tag[len(CEB_NS) + 2 :])

@@ -1,0 +1,254 @@
+"""Schema-valid messages (import built from scratch, export from the demo factory), so codec
+tests need no reference folder.
+
+``overrides`` name head fields: a string replaces the value, ``None`` removes the element.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+from lxml import etree
+
+from service.demo.exports import clean_export
+from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES
+
+C = f"{{{CEB_NS}}}"
+D = f"{{{DS_NS}}}"
+GUID = "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"
+Fields = Sequence[tuple[str, str]]
+
+_COMMON: Fields = (("appType", "1"), ("appTime", "20240301120000"), ("appStatus", "2"))
+ORDER_HEAD: Fields = (
+    *_COMMON,
+    ("orderType", "I"),
+    ("orderNo", "O-1"),
+    ("ebpCode", "1105910159"),
+    ("ebpName", "示例平台"),
+    ("ebcCode", "1105910160"),
+    ("ebcName", "示例电商"),
+    ("goodsValue", "100.50"),
+    ("freight", "10"),
+    ("discount", "0"),
+    ("taxTotal", "9.1"),
+    ("acturalPaid", "119.60"),
+    ("currency", "142"),
+    ("buyerRegNo", "buyer-1"),
+    ("buyerName", "张三"),
+    ("buyerTelephone", "13800138000"),
+    ("buyerIdType", "1"),
+    ("buyerIdNumber", "11010519491231002X"),
+    ("payCode", "3101960001"),
+    ("payName", "示例支付"),
+    ("payTransactionId", "PAY-1"),
+    ("consignee", "张三"),
+    ("consigneeTelephone", "13800138000"),
+    ("consigneeAddress", "北京市海淀区"),
+)
+ORDER_LINE: Fields = (
+    ("gnum", "1"),
+    ("itemNo", "SKU-1"),
+    ("itemName", "奶粉"),
+    ("gmodel", "900g"),
+    ("unit", "007"),
+    ("qty", "2"),
+    ("price", "50.25"),
+    ("totalPrice", "100.50"),
+    ("currency", "142"),
+    ("country", "116"),
+)
+PAYMENT_HEAD: Fields = (
+    *_COMMON,
+    ("payCode", "3101960001"),
+    ("payName", "示例支付"),
+    ("payTransactionId", "PAY-1"),
+    ("orderNo", "O-1"),
+    ("ebpCode", "1105910159"),
+    ("ebpName", "示例平台"),
+    ("payerIdType", "1"),
+    ("payerIdNumber", "11010519491231002X"),
+    ("payerName", "张三"),
+    ("telephone", "13800138000"),
+    ("amountPaid", "119.60"),
+    ("currency", "142"),
+    ("payTime", "20240301115900"),
+)
+LOGISTICS_HEAD: Fields = (
+    *_COMMON,
+    ("logisticsCode", "1105910161"),
+    ("logisticsName", "示例物流"),
+    ("logisticsNo", "L-1"),
+    ("orderNo", "O-1"),
+    ("freight", "10"),
+    ("insuredFee", "0"),
+    ("currency", "142"),
+    ("weight", "1.2"),
+    ("packNo", "1"),
+    ("consignee", "张三"),
+    ("consigneeAddress", "北京市海淀区"),
+    ("consigneeTelephone", "13800138000"),
+)
+INVENTORY_HEAD: Fields = (
+    *_COMMON,
+    ("orderNo", "O-1"),
+    ("ebpCode", "1105910159"),
+    ("ebpName", "示例平台"),
+    ("ebcCode", "1105910160"),
+    ("ebcName", "示例电商"),
+    ("logisticsNo", "L-1"),
+    ("logisticsCode", "1105910161"),
+    ("logisticsName", "示例物流"),
+    ("copNo", "COP-1"),
+    ("assureCode", "1105910160"),
+    ("ieFlag", "I"),
+    ("declTime", "20240301"),
+    ("customsCode", "0101"),
+    ("portCode", "0102"),
+    ("buyerIdType", "1"),
+    ("buyerIdNumber", "11010519491231002X"),
+    ("buyerName", "张三"),
+    ("buyerTelephone", "13800138000"),
+    ("consigneeAddress", "北京市海淀区"),
+    ("agentCode", "1105910162"),
+    ("agentName", "示例报关"),
+    ("tradeMode", "9610"),
+    ("trafMode", "5"),
+    ("trafNo", "CA1234"),
+    ("voyageNo", "V01"),
+    ("billNo", "BILL-1"),
+    ("country", "116"),
+    ("freight", "10"),
+    ("insuredFee", "0"),
+    ("currency", "142"),
+    ("packNo", "1"),
+    ("grossWeight", "1.2"),
+    ("netWeight", "1"),
+)
+INVENTORY_LINE: Fields = (
+    ("gnum", "1"),
+    ("itemNo", "SKU-1"),
+    ("itemName", "奶粉"),
+    ("gcode", "1901101000"),
+    ("gname", "奶粉"),
+    ("gmodel", "900g"),
+    ("country", "116"),
+    ("currency", "142"),
+    ("qty", "2"),
+    ("unit", "007"),
+    ("qty1", "1.8"),
+    ("unit1", "035"),
+    ("price", "50.25"),
+    ("totalPrice", "100.50"),
+)
+
+_SHAPES: dict[str, tuple[str, str, Fields, str | None, Fields]] = {
+    "CEB311Message": ("Order", "OrderHead", ORDER_HEAD, "OrderList", ORDER_LINE),
+    "CEB411Message": ("Payment", "PaymentHead", PAYMENT_HEAD, None, ()),
+    "CEB511Message": ("Logistics", "LogisticsHead", LOGISTICS_HEAD, None, ()),
+    "CEB621Message": (
+        "Inventory",
+        "InventoryHead",
+        INVENTORY_HEAD,
+        "InventoryList",
+        INVENTORY_LINE,
+    ),
+}
+
+
+def _fill(parent: etree._Element, fields: Fields, overrides: Mapping[str, str | None]) -> None:
+    for name, value in fields:
+        chosen = overrides.get(name, value)
+        if chosen is not None:
+            etree.SubElement(parent, C + name).text = chosen
+
+
+def document(
+    root: str, guid: str = GUID, lines: int = 1, **overrides: str | None
+) -> etree._Element:
+    """One valid document element (``Order``, ``Payment``, ...) of message type ``root``."""
+    if root not in _SHAPES:
+        return _export_document(root, guid, overrides)
+    tag, head_tag, head_fields, line_tag, line_fields = _SHAPES[root]
+    element = etree.Element(C + tag, nsmap={"ceb": CEB_NS})
+    head = etree.SubElement(element, C + head_tag)
+    etree.SubElement(head, C + "guid").text = guid
+    _fill(head, head_fields, overrides)
+    for number in range(1, lines + 1 if line_tag else 1):
+        line = etree.SubElement(element, C + str(line_tag))
+        _fill(line, line_fields, {"gnum": str(number)})
+    return element
+
+
+def _export_document(root: str, guid: str, overrides: Mapping[str, str | None]) -> etree._Element:
+    """An export document taken from the demo's clean 9610 export consignment."""
+    message_type = MESSAGE_TYPES[root]
+    consignment = clean_export(random.Random(1), 1, regime="9610")
+    element = etree.fromstring(consignment.message(message_type.kind))[0]
+    head = element.find(C + message_type.head) if message_type.head else element
+    assert head is not None
+    for name, value in {"guid": guid, **overrides}.items():
+        node = head.find(C + name)
+        if node is None:
+            raise KeyError(f"{name} is not in the demo {message_type.document}")
+        if value is None:
+            head.remove(node)
+        else:
+            node.text = value
+    return element
+
+
+def signature() -> etree._Element:
+    """A ds:Signature that satisfies the xmldsig schema (it verifies nothing)."""
+    sig = etree.Element(D + "Signature", nsmap={"ds": DS_NS})
+    info = etree.SubElement(sig, D + "SignedInfo")
+    etree.SubElement(
+        info,
+        D + "CanonicalizationMethod",
+        Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    )
+    etree.SubElement(
+        info, D + "SignatureMethod", Algorithm="http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3"
+    )
+    reference = etree.SubElement(info, D + "Reference", URI="")
+    etree.SubElement(
+        reference, D + "DigestMethod", Algorithm="http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"
+    )
+    etree.SubElement(reference, D + "DigestValue").text = "SF/P+2sVsRQ9dJIqJSroW6ajb0Y="
+    etree.SubElement(sig, D + "SignatureValue").text = "AI0wdcUHaaOR+FZ7W8lN6Frj"
+    return sig
+
+
+def message(
+    root: str,
+    documents: Sequence[etree._Element] | None = None,
+    *,
+    guid: str = GUID,
+    signed: bool | None = None,
+) -> etree._Element:
+    """A valid message of type ``root`` holding ``documents`` (default: one valid document).
+
+    ``signed`` defaults to what the schema demands: CEB621 carries a signature, others not.
+    """
+    element = etree.Element(C + root, guid=guid, version="1.0", nsmap={"ceb": CEB_NS})
+    for doc in documents if documents is not None else [document(root)]:
+        element.append(doc)
+    transfer = etree.SubElement(element, C + "BaseTransfer")
+    _fill(
+        transfer,
+        (
+            ("copCode", "1105910159"),
+            ("copName", "示例平台"),
+            ("dxpMode", "DXP"),
+            ("dxpId", "DXPENT0000000001"),
+        ),
+        {},
+    )
+    if signed if signed is not None else root == "CEB621Message":
+        element.append(signature())
+    return element
+
+
+def serialize(root: etree._Element) -> bytes:
+    body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return body
