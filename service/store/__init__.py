@@ -1,0 +1,1 @@
+"""SQLAlchemy Core tables, repositories and transactions. All SQL lives in this package."""

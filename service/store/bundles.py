@@ -1,0 +1,162 @@
+"""Bundle rows: one per (ebpCode, orderNo)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.store.dialect import for_update, insert_ignore
+from service.store.tables import bundles
+
+Row = dict[str, Any]
+
+
+async def ensure(
+    conn: AsyncConnection, keys: list[tuple[str, str]], now: datetime, deadline: timedelta
+) -> dict[tuple[str, str], Row]:
+    """Create missing bundles for ``keys`` and lock them all, in key order.
+
+    Locking in one fixed order (ebpCode, orderNo) inside every transaction is what keeps
+    concurrent workers from deadlocking on each other's bundles.
+    """
+    out: dict[tuple[str, str], Row] = {}
+    for ebp_code, order_no in sorted(set(keys)):
+        await conn.execute(
+            insert_ignore(conn, bundles, ["ebp_code", "order_no"]).values(
+                ebp_code=ebp_code,
+                order_no=order_no,
+                state="pending",
+                version=0,
+                missing=[],
+                findings=[],
+                first_seen_at=now,
+                deadline_at=now + deadline,
+            )
+        )
+        row = (
+            (
+                await conn.execute(
+                    for_update(
+                        conn,
+                        select(bundles).where(
+                            bundles.c.ebp_code == ebp_code, bundles.c.order_no == order_no
+                        ),
+                    )
+                )
+            )
+            .mappings()
+            .one()
+        )
+        out[(ebp_code, order_no)] = dict(row)
+    return out
+
+
+async def get(conn: AsyncConnection, bundle_id: int, *, lock: bool = False) -> Row | None:
+    stmt = select(bundles).where(bundles.c.id == bundle_id)
+    if lock:
+        stmt = for_update(conn, stmt)
+    row = (await conn.execute(stmt)).mappings().first()
+    return dict(row) if row else None
+
+
+async def get_by_key(conn: AsyncConnection, ebp_code: str, order_no: str) -> Row | None:
+    row = (
+        (
+            await conn.execute(
+                select(bundles).where(
+                    bundles.c.ebp_code == ebp_code, bundles.c.order_no == order_no
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+async def naming_waybill(
+    conn: AsyncConnection, logistics_code: str, logistics_no: str
+) -> list[Row]:
+    """Bundles whose current inventory names this waybill."""
+    rows = (
+        (
+            await conn.execute(
+                select(bundles)
+                .where(
+                    bundles.c.inv_logistics_code == logistics_code,
+                    bundles.c.inv_logistics_no == logistics_no,
+                )
+                .order_by(bundles.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+async def with_order_no(conn: AsyncConnection, order_no: str, limit: int = 2) -> list[Row]:
+    """Bundles with this orderNo that hold something (``ensure`` may have created rows for
+    documents that were then rejected; those are no meeting point)."""
+    rows = (
+        (
+            await conn.execute(
+                select(bundles)
+                .where(bundles.c.order_no == order_no, bundles.c.version > 0)
+                .order_by(bundles.c.id)
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+async def drop_untouched(conn: AsyncConnection, keys: list[tuple[str, str]]) -> None:
+    """Remove bundles among ``keys`` that no document ended in: ``ensure`` creates every
+    named bundle up front, and a rejected document must leave nothing behind."""
+    for ebp_code, order_no in sorted(set(keys)):
+        await conn.execute(
+            delete(bundles).where(
+                bundles.c.ebp_code == ebp_code,
+                bundles.c.order_no == order_no,
+                bundles.c.version == 0,
+            )
+        )
+
+
+async def save(conn: AsyncConnection, bundle_id: int, **values: Any) -> None:
+    await conn.execute(update(bundles).where(bundles.c.id == bundle_id).values(**values))
+
+
+async def bump_version(conn: AsyncConnection, bundle_id: int) -> int:
+    result = await conn.execute(
+        update(bundles)
+        .where(bundles.c.id == bundle_id)
+        .values(version=bundles.c.version + 1)
+        .returning(bundles.c.version)
+    )
+    return int(result.scalar_one())
+
+
+async def overdue(conn: AsyncConnection, now: datetime, limit: int) -> list[int]:
+    """Pending bundles past their deadline; other sweepers skip the ones we hold."""
+    stmt = (
+        select(bundles.c.id)
+        .where(bundles.c.state == "pending", bundles.c.deadline_at <= now)
+        .order_by(bundles.c.deadline_at)
+        .limit(limit)
+    )
+    rows = (await conn.execute(for_update(conn, stmt, skip_locked=True))).scalars().all()
+    return [int(r) for r in rows]
+
+
+async def count_by_state(conn: AsyncConnection) -> dict[str, int]:
+    rows = (
+        await conn.execute(select(bundles.c.state, func.count()).group_by(bundles.c.state))
+    ).all()
+    return {str(state): int(n) for state, n in rows}

@@ -1,0 +1,117 @@
+"""Engines and transactions. The SQLite / PostgreSQL differences live here.
+
+SQLite (embedded default) has one writer at a time. Write transactions start with
+``BEGIN IMMEDIATE`` so two writers never both read under a shared lock and then fail to
+upgrade it; readers use a separate engine with plain deferred transactions, which in WAL mode
+run alongside the writer. On PostgreSQL both are the same engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from service.errors import ServiceUnavailable
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit that returned survives power loss, which is what "accepted" promises.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, pool_size=5 if begin == "BEGIN" else 1, max_overflow=10)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """The application's handle on its database: a writer and a reader engine."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
+            self.reader = _sqlite_engine(url, "BEGIN")
+        else:
+            self.writer = create_async_engine(
+                url, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
+            self.reader = self.writer
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: commits when the block ends, rolls back on error."""
+        with _unavailable_as_503():
+            async with self.writer.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        with _unavailable_as_503():
+            async with self.reader.connect() as conn:
+                yield conn
+
+    async def ping(self) -> None:
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if _is_unavailable(exc):
+            raise ServiceUnavailable("database unavailable, retry later") from exc
+        raise
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    """Connection-level failures (server down, network) as opposed to bugs in our SQL."""
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
+# SQLSTATEs of a transaction that lost a race with another one: run it again.
+_CONTENTION = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "23505",  # unique_violation: the same document or bundle committed first elsewhere
+}
+
+
+def is_contention(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in _CONTENTION:
+        return True
+    # SQLite: a unique violation from a concurrent writer is impossible (one writer), but a
+    # busy database past busy_timeout is worth another try.
+    return "database is locked" in str(exc.orig)

@@ -1,0 +1,77 @@
+"""The manifest outbox: decisions in ``seq`` order, read by cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.store.dialect import insert_ignore
+from service.store.tables import counters, manifest
+
+SEQ_COUNTER = "manifest_seq"
+
+
+async def next_seq(conn: AsyncConnection) -> int:
+    """The next manifest ``seq``.
+
+    Taken from a counter row updated in the deciding transaction: the row lock is held until
+    commit, so entries become visible strictly in ``seq`` order and a reader that has seen
+    ``seq`` N can never later find an N-1 committed behind its back.
+    """
+    await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
+    result = await conn.execute(
+        update(counters)
+        .where(counters.c.name == SEQ_COUNTER)
+        .values(value=counters.c.value + 1)
+        .returning(counters.c.value)
+    )
+    return int(result.scalar_one())
+
+
+async def append(conn: AsyncConnection, **values: Any) -> int:
+    seq = await next_seq(conn)
+    await conn.execute(insert(manifest).values(seq=seq, **values))
+    return seq
+
+
+def _visible_to(codes: Collection[str]) -> Any:
+    return or_(
+        manifest.c.ebp_code.in_(codes),
+        manifest.c.ebc_code.in_(codes),
+        manifest.c.agent_code.in_(codes),
+        manifest.c.pay_code.in_(codes),
+        manifest.c.logistics_code.in_(codes),
+        manifest.c.area_code.in_(codes),
+    )
+
+
+async def read_after(
+    conn: AsyncConnection, after: int, limit: int, codes: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """Entries with ``seq > after`` that ``codes`` may see (``None``: everything)."""
+    stmt = select(manifest).where(manifest.c.seq > after)
+    if codes is not None:
+        stmt = stmt.where(_visible_to(codes))
+    rows = (await conn.execute(stmt.order_by(manifest.c.seq).limit(limit))).mappings().all()
+    return [dict(r) for r in rows]
+
+
+async def max_seq(conn: AsyncConnection) -> int:
+    value = (await conn.execute(select(func.max(manifest.c.seq)))).scalar_one_or_none()
+    return int(value or 0)
+
+
+async def for_bundle(conn: AsyncConnection, bundle_id: int) -> list[dict[str, Any]]:
+    rows = (
+        (
+            await conn.execute(
+                select(manifest).where(manifest.c.bundle_id == bundle_id).order_by(manifest.c.seq)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]

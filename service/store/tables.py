@@ -1,0 +1,191 @@
+"""The database schema, as SQLAlchemy Core tables.
+
+Alembic migrations (``migrations/``) are the only way this schema reaches a database; a test
+checks that the migrations produce exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Money = Numeric(24, 5, asdecimal=True)
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big tables.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Timestamp = DateTime(timezone=True)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # sha256 of the key: a key is a 256-bit random secret, so a plain digest is enough and
+    # lets the lookup be one indexed equality.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("code", String(18), nullable=False),
+    # Every enterprise code this key may act for; ``code`` first.
+    Column("codes", JSON, nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+bundles = Table(
+    "bundles",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("ebp_code", String(18), nullable=False),
+    Column("order_no", String(60), nullable=False),
+    Column("direction", String(1), nullable=True),
+    # pending | released | exception | rejected
+    Column("state", String(10), nullable=False),
+    # Bumped by every accepted document change and every decision: decisions name it.
+    Column("version", Integer, nullable=False),
+    Column("regime_declared", String(4), nullable=True),
+    Column("regime_classified", String(4), nullable=True),
+    Column("missing", JSON, nullable=False),
+    Column("findings", JSON, nullable=False),
+    # Parties, for scoping who may see the bundle (kept from the current documents).
+    Column("ebc_code", String(18), nullable=True),
+    Column("agent_code", String(18), nullable=True),
+    Column("pay_code", String(18), nullable=True),
+    Column("area_code", String(18), nullable=True),
+    # The waybill the current inventory names: the secondary key waybills attach through.
+    Column("inv_logistics_code", String(18), nullable=True),
+    Column("inv_logistics_no", String(60), nullable=True),
+    Column("first_seen_at", Timestamp, nullable=False),
+    Column("deadline_at", Timestamp, nullable=False),
+    Column("decided_at", Timestamp, nullable=True),
+    # What this bundle put in the annual ledger when released, to give it back on reject.
+    Column("ledger_buyer", String(64), nullable=True),
+    Column("ledger_year", Integer, nullable=True),
+    Column("ledger_amount", Money, nullable=True),
+    UniqueConstraint("ebp_code", "order_no"),
+    Index(None, "order_no"),
+    Index(None, "inv_logistics_code", "inv_logistics_no"),
+    Index(None, "state", "deadline_at"),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The enterprise code of the key that sent it: guids are unique per sender and kind.
+    Column("sender", String(18), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("guid", String(36), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("direction", String(1), nullable=False),
+    Column("message_type", String(20), nullable=False),
+    Column("message_guid", String(36), nullable=False),
+    Column("app_type", String(1), nullable=False),
+    Column("app_time", String(14), nullable=False),
+    Column("ebp_code", String(18), nullable=True),
+    Column("order_no", String(60), nullable=True),
+    Column("logistics_code", String(18), nullable=True),
+    Column("logistics_no", String(60), nullable=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=True),
+    # current | superseded | deleted (a tombstone that keeps later, older versions out)
+    Column("status", String(10), nullable=False),
+    Column("data", JSON, nullable=False),
+    # The document element as received, with personal data masked.
+    Column("raw_xml", Text, nullable=False),
+    # absent | unverified | verified
+    Column("signature", String(10), nullable=False),
+    Column("return_status", String(10), nullable=False),
+    Column("received_at", Timestamp, nullable=False),
+    UniqueConstraint("sender", "kind", "guid"),
+    Index(None, "bundle_id", "kind"),
+    Index(None, "kind", "logistics_code", "logistics_no"),
+    Index(None, "kind", "order_no"),
+)
+
+manifest = Table(
+    "manifest",
+    metadata,
+    # Strictly increasing and gapless, assigned from ``counters`` inside the deciding
+    # transaction, so readers by cursor never skip an entry that commits late.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
+    Column("bundle_version", Integer, nullable=False),
+    Column("ebp_code", String(18), nullable=False),
+    Column("order_no", String(60), nullable=False),
+    Column("logistics_code", String(18), nullable=True),
+    Column("logistics_no", String(60), nullable=True),
+    Column("ebc_code", String(18), nullable=True),
+    Column("agent_code", String(18), nullable=True),
+    Column("pay_code", String(18), nullable=True),
+    Column("area_code", String(18), nullable=True),
+    Column("direction", String(1), nullable=True),
+    Column("regime", String(4), nullable=True),
+    Column("decision", String(10), nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("decided_at", Timestamp, nullable=False),
+    # "engine" or the operator's key name / code
+    Column("by", String(100), nullable=False),
+    Column("reason", Text, nullable=True),
+    # At most one engine decision per bundle version, whatever the number of workers.
+    Column("engine_version", Integer, nullable=True),
+    UniqueConstraint("bundle_id", "engine_version"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+bundle_events = Table(
+    "bundle_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Column("version", Integer, nullable=False),
+    # document | decision | operator
+    Column("event", String(20), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Index(None, "bundle_id"),
+)
+
+annual_ledger = Table(
+    "annual_ledger",
+    metadata,
+    # Keyed hash of the buyer's ID number: the ledger never sees the number itself.
+    Column("buyer", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("amount", Money, nullable=False),
+)
+
+relay_position = Table(
+    "relay_position",
+    metadata,
+    # One row per broker stream the manifest is copied to (the stream's name).
+    Column("name", String(100), primary_key=True),
+    # The last manifest seq the broker acknowledged: the relay resumes after it.
+    Column("seq", BigInteger, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
