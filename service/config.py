@@ -1,0 +1,181 @@
+"""Every knob of Sandan, read from the environment (prefix ``SANDAN_``).
+
+Thresholds, deadlines, required sets and the tax table are configuration, not constants:
+customs changes them (the 5 000 / 26 000 CNY limits moved in 2019) and bonded zones tune the
+rest. Each field says why it exists.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_PII_KEY = "sandan-development-pii-key-change-me"
+
+# Default comprehensive-tax table: HS-code prefix -> (VAT rate, consumption tax rate).
+# The longest matching prefix wins; "" is the fallback. Rates are statutory; the 70 % retail
+# reduction is applied by the rule, not baked in here.
+DEFAULT_TAX_TABLE: dict[str, tuple[Decimal, Decimal]] = {
+    "": (Decimal("0.13"), Decimal("0")),
+    # cosmetics (high-end make-up, 3304) carry 15 % consumption tax
+    "3304": (Decimal("0.13"), Decimal("0.15")),
+    # perfume and toilet waters
+    "3303": (Decimal("0.13"), Decimal("0.15")),
+    # books, newspapers: 9 % VAT
+    "4901": (Decimal("0.09"), Decimal("0")),
+    # milk powder, infant formula (1901.10) at the reduced rate
+    "190110": (Decimal("0.09"), Decimal("0")),
+}
+
+# Documents each regime needs before it can be released (SPEC §3). Keys are regime codes as
+# declared in inventory tradeMode, prefixed by direction because 9610 and 1210 exist on both.
+DEFAULT_REQUIRED_SETS: dict[str, list[str]] = {
+    "I9610": ["order", "payment", "logistics", "inventory"],
+    "I1210": ["order", "payment", "logistics", "inventory"],
+    "I1239": ["order", "payment", "logistics", "inventory"],
+    "E9610": ["order", "payment", "logistics", "inventory"],
+    "E1210": ["order", "payment", "logistics", "inventory"],
+    "E9710": ["order", "logistics", "inventory"],
+    "E9810": ["order", "logistics", "inventory"],
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANDAN_", extra="ignore")
+
+    # --- runtime shape -------------------------------------------------------------------
+    # Where state lives. The embedded default is a SQLite file in the working directory;
+    # production points this at PostgreSQL (postgresql+asyncpg://...).
+    database_url: str = "sqlite+aiosqlite:///./sandan.db"
+    # "development" lets the built-in PII key through; anything else refuses it.
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Logs: one JSON object per line ("json") for collectors, or "text" for a terminal.
+    log_format: str = "json"
+    log_level: str = "INFO"
+
+    # --- intake --------------------------------------------------------------------------
+    # Refuse a message body larger than this before parsing it (413).
+    max_message_bytes: int = 10 * 1024 * 1024
+    # Group commit: a batch closes at this many documents or after this many milliseconds,
+    # whichever comes first; every request waits for its batch's commit before "accepted".
+    intake_batch_max_documents: int = 500
+    intake_batch_interval_ms: float = 2.0
+    # Requests queued ahead of the batcher before ingest answers 503 (back-pressure).
+    intake_queue_limit: int = 10_000
+
+    # --- bundles and decisions -----------------------------------------------------------
+    # An incomplete bundle becomes an exception this long after its first document.
+    bundle_deadline_seconds: float = 86_400
+    # How often the in-process sweeper looks for bundles past their deadline.
+    sweep_interval_seconds: float = 30
+    # Bundles handled per sweeper transaction.
+    sweep_batch_size: int = 200
+    # Documents each regime needs, keyed by direction + regime code ("I9610", "E9710", ...).
+    required_sets: Annotated[dict[str, list[str]], NoDecode] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_REQUIRED_SETS.items()}
+    )
+
+    # --- rule thresholds (SPEC §5) -------------------------------------------------------
+    single_limit_cny: Decimal = Decimal("5000")
+    annual_limit_cny: Decimal = Decimal("26000")
+    # Tolerance for computed amounts (formula, line totals, tax); declared-vs-declared
+    # comparisons between documents are always exact.
+    amount_tolerance: Decimal = Decimal("0.00")
+    # Share of the statutory VAT and consumption tax charged on retail imports.
+    retail_tax_factor: Decimal = Decimal("0.7")
+    # HS prefix -> [vat, consumption]; JSON in the environment.
+    tax_table: Annotated[dict[str, tuple[Decimal, Decimal]], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_TAX_TABLE)
+    )
+
+    # --- security ------------------------------------------------------------------------
+    # Secret for the keyed hash of buyer IDs and phone numbers (annual ledger, comparisons).
+    pii_key: str = DEVELOPMENT_PII_KEY
+
+    # --- manifest ------------------------------------------------------------------------
+    manifest_max_limit: int = 1000
+    manifest_max_wait_seconds: float = 60
+    # How often a long poll re-reads the outbox when no in-process wake-up arrives (another
+    # process may have committed entries).
+    manifest_poll_interval_seconds: float = 0.5
+    # Warehouse key code -> extra ebpCode / areaCode values it may see. JSON object.
+    warehouse_scopes: Annotated[dict[str, list[str]], NoDecode] = Field(default_factory=dict)
+
+    # --- broker (SPEC §8, production) ----------------------------------------------------
+    # NATS server(s) the manifest is copied to, e.g. "nats://nats:4222" (comma-separated for a
+    # cluster). None: no broker; consumers read the manifest over HTTP only.
+    nats_url: str | None = None
+    # The JetStream stream holding the copy (subjects "sandan.manifest.>"). Also names the
+    # relay's position row, so a new stream is filled from the first entry.
+    nats_stream: str = "SANDAN_MANIFEST"
+    # The stream's de-duplication window: a relay that crashed after publishing but before
+    # saving its position re-sends, and the broker drops what it saw within this window.
+    nats_duplicate_window_seconds: float = Field(default=3600, gt=0)
+    # Run the relay inside `sandan serve` too (needs nats_url). Safe in every process at once:
+    # only the one holding the position row publishes; a separate `sandan relay` also works.
+    relay_in_serve: bool = False
+    # Entries published per position update: bigger batches mean fewer database round trips
+    # but more re-sends after a crash.
+    relay_batch: int = Field(default=200, gt=0)
+    # How long the relay sleeps when it is caught up; an in-process commit wakes it earlier,
+    # so this only bounds the delay for entries committed by other processes.
+    relay_idle_seconds: float = Field(default=0.5, gt=0)
+
+    # --- reference data for tests and tools ----------------------------------------------
+    reference_dir: Path = Path("../shared/reference/gacc-202205")
+
+    @field_validator("required_sets", "warehouse_scopes", mode="before")
+    @classmethod
+    def _json_mapping(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("tax_table", mode="before")
+    @classmethod
+    def _tax_table(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value)
+        return {str(k): (Decimal(str(v[0])), Decimal(str(v[1]))) for k, v in value.items()}
+
+    @field_validator("tax_table", mode="after")
+    @classmethod
+    def _rates_in_range(
+        cls, value: dict[str, tuple[Decimal, Decimal]]
+    ) -> dict[str, tuple[Decimal, Decimal]]:
+        for prefix, (vat, consumption) in value.items():
+            # consumption tax is levied on price / (1 - rate): 1 or more has no meaning
+            if not (0 <= vat < 1 and 0 <= consumption < 1):
+                raise ValueError(f"tax rates for {prefix!r} must be in [0, 1)")
+        return value
+
+    @field_validator("required_sets", mode="after")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        kinds = {"order", "payment", "logistics", "inventory"}
+        for regime, needed in value.items():
+            unknown = set(needed) - kinds
+            if unknown:
+                raise ValueError(f"required set {regime} names unknown kinds {sorted(unknown)}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Settings:
+        if self.environment != "development" and self.pii_key == DEVELOPMENT_PII_KEY:
+            raise ValueError("SANDAN_PII_KEY must be set outside development")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
