@@ -1,0 +1,252 @@
+"""Apply accepted-so-far documents to bundles inside one write transaction.
+
+Per document: replay and guid checks, the bundle it belongs to (primary key, or the waybill's
+secondary keys of SPEC §4), version order (STALE), released bundles (ALREADY_DECIDED), then the
+row itself. The caller decides every bundle this touched before committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.engine.incoming import IncomingDocument, Outcome
+from service.messages.documents import Inventory, Logistics
+from service.messages.registry import Direction, Kind
+from service.store import bundles, documents, events
+
+
+@dataclass(slots=True)
+class BatchState:
+    now: datetime
+    deadline: timedelta
+    dirty: set[int] = field(default_factory=set)
+
+
+def meeting_points(inc: IncomingDocument) -> list[str]:
+    """Names of the secondary keys through which this document may meet others (SPEC §4):
+    its order number and the waybill it is or names. Documents sharing one are applied one
+    transaction after the other, so a waybill and its order cannot both miss each other."""
+    doc = inc.document
+    points = []
+    order_no = getattr(doc, "orderNo", None)
+    if order_no:
+        points.append(f"order:{order_no}")
+    if isinstance(doc, Logistics | Inventory):
+        points.append(f"waybill:{doc.logisticsCode}:{doc.logisticsNo}")
+    return points
+
+
+def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
+    """The primary key a document names, if it names one (waybills never do)."""
+    doc = inc.document
+    if doc.kind is Kind.LOGISTICS:
+        return None
+    return (doc.ebpCode, doc.orderNo)  # type: ignore[attr-defined]
+
+
+async def apply_document(
+    conn: AsyncConnection, sender: str, inc: IncomingDocument, state: BatchState
+) -> Outcome:
+    doc = inc.document
+    kind = doc.kind.value
+    known = await documents.by_guid(conn, sender, kind, doc.guid)
+    if known is not None:
+        if known["digest"] == inc.digest:
+            return Outcome(
+                "duplicate",
+                known["return_status"],
+                [{"code": "DUPLICATE", "message": f"{kind} {doc.guid} was already accepted"}],
+            )
+        return Outcome.rejected(
+            "GUID_CONFLICT",
+            f"guid {doc.guid} was already used by this sender for a different {kind}",
+        )
+
+    bundle = await _bundle_for(conn, inc, state)
+    if (
+        bundle is not None
+        and bundle["state"] == "released"
+        and not await _late_addition(conn, bundle, inc)
+    ):
+        return Outcome.rejected(
+            "ALREADY_DECIDED",
+            f"bundle {bundle['ebp_code']}/{bundle['order_no']} is already released",
+        )
+    previous = await documents.latest_version(conn, _versions_of(inc, bundle))
+    if previous is not None and doc.appTime <= previous["app_time"]:
+        return Outcome.rejected(
+            "STALE",
+            f"appTime {doc.appTime} is not newer than the stored version's {previous['app_time']}",
+        )
+    if previous is not None and previous["status"] == "current":
+        await documents.set_status(conn, previous["id"], "superseded")
+
+    deleting = doc.appType == "3"
+    doc_id = await documents.insert_document(
+        conn,
+        sender=sender,
+        kind=kind,
+        guid=doc.guid,
+        digest=inc.digest,
+        direction=doc.direction.value,
+        message_type=inc.message_type.root,
+        message_guid=inc.message_guid,
+        app_type=doc.appType,
+        app_time=doc.appTime,
+        ebp_code=getattr(doc, "ebpCode", None),
+        order_no=getattr(doc, "orderNo", None),
+        logistics_code=getattr(doc, "logisticsCode", None),
+        logistics_no=getattr(doc, "logisticsNo", None),
+        bundle_id=bundle["id"] if bundle else None,
+        status="deleted" if deleting else "current",
+        data=doc.to_json(),
+        raw_xml=inc.raw_xml,
+        signature=inc.signature,
+        return_status="120",
+        received_at=state.now,
+    )
+    if bundle is None:
+        return Outcome.accepted()
+    await _touch(conn, bundle, inc, doc_id, state)
+    return Outcome.accepted()
+
+
+async def _late_addition(
+    conn: AsyncConnection, bundle: dict[str, Any], inc: IncomingDocument
+) -> bool:
+    """A first document of a kind the released bundle never had (a 9710 receipt that comes
+    after the release): recorded with the bundle, the release stands. Anything that would
+    replace or delete what the release was made on is ALREADY_DECIDED."""
+    if inc.document.appType != "1":
+        return False
+    return (
+        await documents.latest_version(
+            conn, documents.in_bundle(bundle["id"], inc.document.kind.value)
+        )
+        is None
+    )
+
+
+def _versions_of(inc: IncomingDocument, bundle: dict[str, Any] | None) -> Any:
+    """Earlier versions of the same document: same bundle and kind, or for a waybill, the
+    same waybill number wherever it is attached."""
+    doc = inc.document
+    if isinstance(doc, Logistics):
+        return documents.waybill(doc.logisticsCode, doc.logisticsNo)
+    assert bundle is not None
+    return documents.in_bundle(bundle["id"], doc.kind.value)
+
+
+async def _bundle_for(
+    conn: AsyncConnection, inc: IncomingDocument, state: BatchState
+) -> dict[str, Any] | None:
+    key = bundle_key(inc)
+    if key is not None:
+        return (await bundles.ensure(conn, [key], state.now, state.deadline))[key]
+    doc = inc.document
+    assert isinstance(doc, Logistics)
+    named = await bundles.naming_waybill(conn, doc.logisticsCode, doc.logisticsNo)
+    if named:
+        return min(named, key=lambda b: _claim_rank(b, doc.orderNo))
+    if doc.direction is Direction.IMPORT and doc.orderNo:
+        same_order = await bundles.with_order_no(conn, doc.orderNo)
+        if len(same_order) == 1:
+            return same_order[0]
+    return None
+
+
+async def _touch(
+    conn: AsyncConnection,
+    bundle: dict[str, Any],
+    inc: IncomingDocument,
+    doc_id: int,
+    state: BatchState,
+) -> None:
+    """Record the change on the bundle and pull in waybills that now belong to it."""
+    bundle_id = int(bundle["id"])
+    doc = inc.document
+    claimed: list[int] = []
+    if isinstance(doc, Inventory):
+        named = doc.appType != "3"
+        await bundles.save(
+            conn,
+            bundle_id,
+            inv_logistics_code=doc.logisticsCode if named else None,
+            inv_logistics_no=doc.logisticsNo if named else None,
+        )
+        if named:
+            claimed += await _claim_named_waybill(conn, bundle, doc, state)
+    version = await bundles.bump_version(conn, bundle_id)
+    if version == 1 and doc.direction is Direction.IMPORT:
+        claimed += await _claim_waiting_by_order(conn, bundle_id, bundle["order_no"])
+    detail = {
+        "kind": doc.kind.value,
+        "guid": doc.guid,
+        "appType": doc.appType,
+        "appTime": doc.appTime,
+        "documentId": doc_id,
+        "messageType": inc.message_type.root,
+    }
+    await events.record(conn, bundle_id, state.now, version, "document", detail)
+    for waybill_id in claimed:
+        await events.record(
+            conn,
+            bundle_id,
+            state.now,
+            version,
+            "attached",
+            {"kind": "logistics", "documentId": waybill_id},
+        )
+    state.dirty.add(bundle_id)
+
+
+def _claim_rank(bundle: dict[str, Any], waybill_order_no: str | None) -> tuple[int, str, str]:
+    """Which of several bundles naming one waybill gets it: the one whose order the waybill
+    itself names, else the smallest key. A rank, not arrival order, so that the same
+    documents always end in the same place (SPEC §4)."""
+    own = 0 if waybill_order_no is not None and bundle["order_no"] == waybill_order_no else 1
+    return own, bundle["ebp_code"], bundle["order_no"]
+
+
+async def _claim_named_waybill(
+    conn: AsyncConnection, bundle: dict[str, Any], inventory: Inventory, state: BatchState
+) -> list[int]:
+    """The inventory's waybill belongs here, wherever it waited or was attached by orderNo,
+    unless a bundle that outranks this one names it too (or already released with it)."""
+    bundle_id = int(bundle["id"])
+    found = await documents.current_waybill(conn, inventory.logisticsCode, inventory.logisticsNo)
+    if found is None or found["bundle_id"] == bundle_id:
+        return []
+    if found["bundle_id"] is not None:
+        holder = await bundles.get(conn, found["bundle_id"], lock=True)
+        if holder is not None:
+            if holder["state"] == "released":
+                return []
+            names_it = (holder["inv_logistics_code"], holder["inv_logistics_no"]) == (
+                inventory.logisticsCode,
+                inventory.logisticsNo,
+            )
+            if names_it and _claim_rank(holder, found["order_no"]) < _claim_rank(
+                bundle, found["order_no"]
+            ):
+                return []
+        state.dirty.add(int(found["bundle_id"]))
+        await bundles.bump_version(conn, int(found["bundle_id"]))
+    await documents.attach(conn, found["id"], bundle_id)
+    return [int(found["id"])]
+
+
+async def _claim_waiting_by_order(
+    conn: AsyncConnection, bundle_id: int, order_no: str
+) -> list[int]:
+    """A new bundle takes waybills that waited for its orderNo, if it is the only such bundle."""
+    if len(await bundles.with_order_no(conn, order_no)) != 1:
+        return []
+    waiting = await documents.waiting_waybills_for_order(conn, order_no)
+    for waybill_id in waiting:
+        await documents.attach(conn, waybill_id, bundle_id)
+    return waiting
