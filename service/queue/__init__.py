@@ -1,0 +1,1 @@
+"""The manifest queue: cursor reads with long poll, and the JetStream relay."""
