@@ -1,0 +1,45 @@
+"""POST /v1/messages: customs XML in, one result per document out (SPEC §6.1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from service.api.deps import CallerDep, ServicesDep
+from service.clock import utcnow
+from service.errors import MessageTooLarge, UnsupportedMediaType
+
+router = APIRouter(tags=["ingest"])
+
+_XML_TYPES = ("application/xml", "text/xml", "application/octet-stream", "")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes ``limit`` bytes (never buffered past it)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise MessageTooLarge(f"message is {declared} bytes, the limit is {limit}", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MessageTooLarge(f"message exceeds the limit of {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/v1/messages",
+    summary="Post one CEB message (1..100 documents)",
+    responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}},
+)
+async def post_message(request: Request, caller: CallerDep, services: ServicesDep) -> Response:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in _XML_TYPES and not media.endswith("+xml"):
+        raise UnsupportedMediaType(f"expected application/xml, got {media}")
+    body = await _read_body(request, services.settings.max_message_bytes)
+    result = await services.ingestor.ingest(body, caller)
+    if "application/xml" in request.headers.get("accept", ""):
+        return Response(result.to_receipt(utcnow()), media_type="application/xml")
+    return JSONResponse(result.to_json())

@@ -1,0 +1,25 @@
+"""The long-lived objects one process holds, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.config import Settings
+from service.engine.ingest import Ingestor
+from service.engine.intake import IntakeBatcher
+from service.engine.sweeper import Sweeper
+from service.queue.manifest import ManifestReader, Notifier
+from service.security.auth import KeyCache
+from service.store.database import Database
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    batcher: IntakeBatcher
+    ingestor: Ingestor
+    notifier: Notifier
+    manifest: ManifestReader
+    sweeper: Sweeper
+    keys: KeyCache

@@ -1,0 +1,92 @@
+"""The FastAPI application factory and its lifespan; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api import bundles, ingest, manifest, metrics, middleware, ops, problems
+from service.api.services import Services
+from service.config import Settings, get_settings
+from service.engine.decide import Decided
+from service.engine.ingest import Ingestor
+from service.engine.intake import IntakeBatcher
+from service.engine.sweeper import Sweeper
+from service.messages.schema import SchemaChecker
+from service.queue.broker import BrokerCheck
+from service.queue.manifest import ManifestReader, Notifier
+from service.queue.relay import relay_for_serve
+from service.rules.idcard import gb11643_valid
+from service.security.auth import KeyCache
+from service.security.pii import PiiProtector
+from service.store import keys as key_store
+from service.store.database import Database
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    notifier = Notifier()
+
+    def wake_pollers(decided: list[Decided]) -> None:
+        if decided:
+            notifier.notify()
+
+    batcher = IntakeBatcher(db, settings, on_commit=wake_pollers)
+    protector = PiiProtector(settings.pii_key, gb11643_valid)
+
+    async def lookup(digest: str) -> dict[str, object] | None:
+        async with db.read() as conn:
+            return await key_store.find_key(conn, digest)
+
+    return Services(
+        settings=settings,
+        db=db,
+        batcher=batcher,
+        ingestor=Ingestor(SchemaChecker(), batcher, protector, settings.max_message_bytes),
+        notifier=notifier,
+        manifest=ManifestReader(db, notifier, settings.manifest_poll_interval_seconds),
+        sweeper=Sweeper(db, settings, on_commit=wake_pollers),
+        keys=KeyCache(lookup, extra_codes=settings.warehouse_scopes),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        app.state.services = services
+        relay = relay_for_serve(services.db, settings, services.notifier)
+        # /readyz asks the relay's connection when there is one, else connects briefly.
+        app.state.broker = (
+            BrokerCheck(settings.nats_url, relay.broker if relay else None)
+            if settings.nats_url
+            else None
+        )
+        await services.batcher.start()
+        await services.sweeper.start()
+        if relay is not None:
+            await relay.start()
+        try:
+            yield
+        finally:
+            if relay is not None:
+                await relay.stop()
+            await services.sweeper.stop()
+            await services.batcher.stop()
+            await services.db.dispose()
+
+    app = FastAPI(
+        title="Sandan",
+        summary="Three-document collision (三单对碰) for cross-border e-commerce customs messages",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    middleware.install(app)
+    for router in (ingest.router, bundles.router, manifest.router, ops.router, metrics.router):
+        app.include_router(router)
+    return app

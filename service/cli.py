@@ -1,0 +1,136 @@
+"""The ``sandan`` command: serve, migrate, keys, sweep, relay, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from service.config import Settings, get_settings
+from service.logs import configure, logging_config
+from service.messages.registry import Role
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.store.migrate import upgrade
+
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,  # the request middleware logs each request with its id
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from service.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def _keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from service.security.provision import create_api_key
+    from service.store.migrate import upgrade
+
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    key = asyncio.run(create_api_key(settings, args.code, args.role, args.name))
+    print(f"key for {args.code[0]} with roles {', '.join(args.role)} (shown once):")
+    print(key)
+    return 0
+
+
+def _sweep(_args: argparse.Namespace, settings: Settings) -> int:
+    from service.engine.sweeper import sweep_once
+    from service.store.database import Database
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            return len(await sweep_once(db, settings))
+        finally:
+            await db.dispose()
+
+    print(f"decided {asyncio.run(run())} overdue bundles")
+    return 0
+
+
+def _relay(_args: argparse.Namespace, settings: Settings) -> int:
+    from service.queue.relay import run_relay
+    from service.store.migrate import upgrade
+
+    if settings.nats_url is None:
+        print("sandan relay: set SANDAN_NATS_URL to the NATS server to relay to", file=sys.stderr)
+        return 2
+    if settings.is_sqlite:
+        upgrade(settings.database_url)
+    asyncio.run(run_relay(settings))
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from service.demo.play import run_demo
+
+    return asyncio.run(run_demo(settings, args.url, args.consignments, args.seed))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sandan", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP service (migrates SQLite on start)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(run=_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key; prints it as the last line")
+    create.add_argument(
+        "--code",
+        action="append",
+        required=True,
+        help="enterprise code the key acts for; repeat to let it act for more codes",
+    )
+    create.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", default=None)
+    create.set_defaults(run=_keys_create)
+
+    sub.add_parser("sweep", help="decide bundles past their deadline once").set_defaults(run=_sweep)
+
+    sub.add_parser(
+        "relay", help="copy the manifest to the NATS JetStream stream until stopped"
+    ).set_defaults(run=_relay)
+
+    demo = sub.add_parser("demo", help="seed demo keys and play mixed traffic at a server")
+    demo.add_argument("--url", default="http://127.0.0.1:8000")
+    demo.add_argument("--consignments", type=int, default=60)
+    demo.add_argument("--seed", type=int, default=11)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    # `keys` and `demo` talk to a person: plain text; the long-running commands log JSON.
+    interactive = args.command in ("keys", "demo", "migrate", "sweep")
+    configure(settings.log_level, "text" if interactive else settings.log_format)
+    result: int = args.run(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""``sandan demo``: seed demo enterprises and keys, then play mixed traffic of every regime.
+
+Documents of each consignment arrive in shuffled order, one kind per sender as in real life;
+about a third of the consignments carry one realistic mistake, a few miss a document (they
+become MISSING_* exceptions at the deadline). The manifest fills as bundles complete.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from service.config import Settings
+from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, message_of
+from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
+from service.demo.mistakes import MISMATCHES, with_mistake
+from service.messages.registry import Kind
+from service.security.provision import create_api_key
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKey:
+    role: str
+    codes: tuple[str, ...]
+    name: str
+
+
+DEMO_KEYS = (
+    DemoKey("platform", (DEMO_PARTIES.platform.code, DEMO_PARTIES.ebc.code), "demo platform"),
+    DemoKey("payment", (DEMO_PARTIES.payment.code,), "demo payment company"),
+    DemoKey("logistics", (DEMO_PARTIES.carrier.code,), "demo carrier"),
+    DemoKey("agent", (DEMO_PARTIES.agent.code,), "demo customs broker"),
+    DemoKey("operator", ("2924",), "demo operator"),
+    DemoKey("warehouse", (DEMO_PARTIES.carrier.code, DEMO_PARTIES.zone.code), "demo warehouse"),
+)
+KIND_ROLE = {
+    Kind.ORDER: "platform",
+    Kind.PAYMENT: "payment",
+    Kind.LOGISTICS: "logistics",
+    Kind.INVENTORY: "agent",
+}
+
+
+# (direction, regime) of every variant the demo plays, with its share of the traffic
+VARIANTS = [
+    (("I", "9610"), 0.30),
+    (("I", "1210"), 0.25),
+    (("E", "9610"), 0.15),
+    (("E", "1210"), 0.10),
+    (("E", "9710"), 0.10),
+    (("E", "9810"), 0.10),
+]
+
+
+def _consignment(rng: random.Random, n: int) -> tuple[Consignment, dict[str, Callable[..., Any]]]:
+    (direction, regime), *_ = rng.choices(
+        [v for v, _ in VARIANTS], weights=[w for _, w in VARIANTS]
+    )
+    if direction == "I":
+        return clean_import(rng, n, regime=regime), {code: with_mistake for code in MISMATCHES}
+    mistakes = {
+        code: with_export_mistake
+        for code in EXPORT_MISMATCHES
+        if (code != "REGIME_FIELDS" or regime == "1210")
+        and (code != "EXPORT_RECEIPT_AMOUNT" or regime != "9810")
+    }
+    return clean_export(rng, n, regime=regime), mistakes
+
+
+def plan(rng: random.Random, count: int) -> list[tuple[Consignment, list[Kind]]]:
+    """Consignments of all six regime variants with the kinds to send for each: about a
+    third carry one mistake, a few withhold a required document."""
+    out: list[tuple[Consignment, list[Kind]]] = []
+    for n in range(1, count + 1):
+        consignment, mistakes = _consignment(rng, n)
+        roll = rng.random()
+        if roll < 0.35:
+            code = rng.choice(sorted(mistakes))
+            consignment = mistakes[code](consignment, code)
+        kinds = kinds_to_send(consignment)
+        if 0.35 <= roll < 0.42:
+            kinds.remove(rng.choice(kinds))
+        out.append((consignment, kinds))
+    return out
+
+
+async def play(
+    url: str,
+    keys: dict[str, str],
+    consignments: list[tuple[Consignment, list[Kind]]],
+    rng: random.Random,
+) -> Counter[str]:
+    """Post every planned document, shuffled across consignments; count the answers."""
+    sends = [(c, kind) for c, kinds in consignments for kind in kinds]
+    rng.shuffle(sends)
+    statuses: Counter[str] = Counter()
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for consignment, kind in sends:
+            response = await client.post(
+                "/v1/messages",
+                content=message_of([consignment], kind),
+                headers={
+                    "Authorization": f"Bearer {keys[KIND_ROLE[kind]]}",
+                    "Content-Type": "application/xml",
+                },
+            )
+            response.raise_for_status()
+            for doc in response.json()["documents"]:
+                statuses[doc["status"]] += 1
+    return statuses
+
+
+async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
+    keys: dict[str, str] = {}
+    print("demo keys (each shown once):")
+    for demo_key in DEMO_KEYS:
+        key = await create_api_key(settings, list(demo_key.codes), [demo_key.role], demo_key.name)
+        keys[demo_key.role] = key
+        print(f"  {demo_key.role:<10} {' '.join(demo_key.codes):<22} {key}")
+    rng = random.Random(seed)
+    planned = plan(rng, count)
+    statuses = await play(url, keys, planned, rng)
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        manifest = (
+            await client.get(
+                "/v1/manifest",
+                params={"after": 0, "limit": 1000},
+                headers={"Authorization": f"Bearer {keys['operator']}"},
+            )
+        ).json()
+    decisions = Counter(e["decision"] for e in manifest["entries"])
+    by_regime = Counter((e["direction"], e["regime"], e["decision"]) for e in manifest["entries"])
+    rules = Counter(code for e in manifest["entries"] for code in e["rules"])
+    print(f"posted {sum(statuses.values())} documents: {dict(statuses)}")
+    print(f"manifest now holds {len(manifest['entries'])} entries: {dict(decisions)}")
+    for (direction, regime), _ in VARIANTS:
+        shown = {d: by_regime[(direction, regime, d)] for d in ("release", "exception")}
+        label = "import" if direction == "I" else "export"
+        print(f"  {label} {regime}: {shown['release']} released, {shown['exception']} exceptions")
+    if rules:
+        print("rules seen: " + ", ".join(f"{code}×{n}" for code, n in rules.most_common()))
+    print(
+        "consignments still missing a document become MISSING_* exceptions at the server's "
+        "deadline (SANDAN_BUNDLE_DEADLINE_SECONDS after their first document)"
+    )
+    print("watch the manifest as a warehouse:")
+    print(
+        f"  curl -s -H 'Authorization: Bearer {keys['warehouse']}' "
+        f"'{url}/v1/manifest?after=0&limit=20'"
+    )
+    return 0

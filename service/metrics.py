@@ -1,0 +1,52 @@
+"""Prometheus metrics: one registry per process, scraped at GET /metrics.
+
+Each process (and each uvicorn worker) exposes its own counters; Prometheus sums them across
+targets. Gauges that describe shared state (pending bundles, relay lag) are read from the
+database at scrape time, so every process reports the same truth.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+DOCUMENTS = Counter(
+    "sandan_documents_total",
+    "Documents answered by ingest, by kind, status (accepted/duplicate/rejected) and code",
+    ["kind", "status", "code"],
+    registry=REGISTRY,
+)
+DECISIONS = Counter(
+    "sandan_decisions_total",
+    "Manifest decisions by direction, regime, decision and who made them",
+    ["direction", "regime", "decision", "by"],
+    registry=REGISTRY,
+)
+BATCH_DOCUMENTS = Histogram(
+    "sandan_intake_batch_documents",
+    "Documents per intake transaction (group commit)",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500),
+    registry=REGISTRY,
+)
+BATCH_SECONDS = Histogram(
+    "sandan_intake_commit_seconds",
+    "Time to apply, decide and commit one intake batch",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+HTTP_SECONDS = Histogram(
+    "sandan_http_request_seconds",
+    "HTTP request latency by route and status",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+PENDING_BUNDLES = Gauge(
+    "sandan_bundles", "Bundles by state (read at scrape time)", ["state"], registry=REGISTRY
+)
+RELAY_LAG = Gauge(
+    "sandan_relay_lag_entries",
+    "Manifest entries not yet copied to the broker (read at scrape time; -1 without broker)",
+    registry=REGISTRY,
+)
