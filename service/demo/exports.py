@@ -201,7 +201,11 @@ def _inventory_parties(c: Consignment) -> None:
     c.inventory["ebcCode"] = "3301969999"
 
 
-def _inventory_logistics(c: Consignment) -> None:
+def _unnamed_waybill(c: Consignment) -> None:
+    # The inventory names a waybill number the carrier never sent. An export waybill carries
+    # no orderNo, so it attaches only through the inventory that names it (SPEC §4): the
+    # carrier's waybill waits unattached and the bundle lacks one at its deadline. On export
+    # this is what a wrong waybill number looks like; INVENTORY_LOGISTICS cannot arise.
     c.inventory["logisticsNo"] = "ZT" + c.inventory["logisticsNo"][2:]
 
 
@@ -229,7 +233,7 @@ EXPORT_MISMATCHES: dict[str, Callable[[Consignment], None]] = {
     "ORDER_LINE_TOTAL": _line_total,
     "EXPORT_RECEIPT_AMOUNT": _receipt_amount,
     "INVENTORY_PARTIES": _inventory_parties,
-    "INVENTORY_LOGISTICS": _inventory_logistics,
+    "MISSING_LOGISTICS": _unnamed_waybill,
     "INVENTORY_ITEMS": _inventory_items,
     "REGIME_MISMATCH": _regime_mismatch,
     "REGIME_FIELDS": _regime_fields,

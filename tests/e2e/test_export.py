@@ -55,12 +55,13 @@ def required(regime: str) -> list[Kind]:
 
 
 def applicable(regime: str) -> list[str]:
-    """The export mistakes that make sense for ``regime`` (INVENTORY_LOGISTICS has its own
-    tests: see ``test_inventory_names_an_unknown_waybill``)."""
+    """The export mistakes found as soon as the documents are in (MISSING_LOGISTICS, an
+    inventory naming a waybill that never comes, waits for the deadline: see
+    ``test_inventory_names_an_unknown_waybill``)."""
     return [
         code
         for code in sorted(EXPORT_MISMATCHES)
-        if code != "INVENTORY_LOGISTICS"
+        if code != "MISSING_LOGISTICS"
         and (code != "REGIME_FIELDS" or regime == "1210")
         # 9810 sends no receipt
         and (code != "EXPORT_RECEIPT_AMOUNT" or regime != "9810")
@@ -266,7 +267,7 @@ def test_9810_receipt_without_booking(hasty: Deployment) -> None:
 
 
 def test_every_export_mistake_is_covered() -> None:
-    covered = {code for _, code in MISTAKES} | {"INVENTORY_LOGISTICS"}
+    covered = {code for _, code in MISTAKES} | {"MISSING_LOGISTICS"}
     assert covered == set(EXPORT_MISMATCHES)
     assert {regime for regime, code in MISTAKES if code == "REGIME_FIELDS"} == {"1210"}
     assert {regime for regime, code in MISTAKES if code == "EXPORT_RECEIPT_AMOUNT"} == {
@@ -385,10 +386,10 @@ def test_inventory_changed_to_another_waybill(sandan: Deployment, regime: str) -
 
 @pytest.mark.parametrize("regime", REGIMES)
 def test_inventory_names_an_unknown_waybill(hasty: Deployment, regime: str) -> None:
-    """The factory's INVENTORY_LOGISTICS mistake (the inventory names a waybill number that
+    """The factory's MISSING_LOGISTICS mistake (the inventory names a waybill number that
     does not exist). An export waybill names no order, so nothing ties the real one to this
     bundle (SPEC §4): it stays unattached, and at the deadline the bundle lacks its waybill."""
-    c = with_export_mistake(fresh_export(regime), "INVENTORY_LOGISTICS")
+    c = with_export_mistake(fresh_export(regime), "MISSING_LOGISTICS")
     assert c.inventory["logisticsNo"] != c.logistics["logisticsNo"]
     hasty.send_all(c, kinds_to_send(c))
     bundle = decided(hasty, c)
