@@ -21,9 +21,91 @@ from service.store import bundles, documents, events
 
 @dataclass(slots=True)
 class BatchState:
+    """What one intake transaction has read and not yet written.
+
+    Bundles are read (and locked) once, up front; version bumps and history events are
+    kept here and written in bulk by ``flush`` before the batch's bundles are decided.
+    """
+
     now: datetime
     deadline: timedelta
     dirty: set[int] = field(default_factory=set)
+    # (ebpCode, orderNo) -> the bundle row, as locked at the start of the batch
+    bundles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (sender, kind, guid) -> digest and returnStatus of a stored document
+    known: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    # bundle id -> its version as this batch has bumped it
+    versions: dict[int, int] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # (bundle id, kind) -> newest stored version of a non-waybill document in the bundle
+    latest: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    # orderNos with import waybills waiting unattached (a superset: claims may have taken
+    # them since), so a new bundle only looks for waybills where there may be some
+    waiting_orders: set[str] = field(default_factory=set)
+
+    def version_of(self, bundle: dict[str, Any]) -> int:
+        return self.versions.get(int(bundle["id"]), int(bundle["version"]))
+
+    def bump(self, bundle: dict[str, Any]) -> int:
+        version = self.version_of(bundle) + 1
+        self.versions[int(bundle["id"])] = version
+        return version
+
+    def record(self, bundle_id: int, version: int, event: str, detail: dict[str, Any]) -> None:
+        self.events.append(
+            {
+                "bundle_id": bundle_id,
+                "at": self.now,
+                "version": version,
+                "event": event,
+                "detail": detail,
+            }
+        )
+
+    async def prepare(
+        self, conn: AsyncConnection, incoming: list[IncomingDocument], sender_of: list[str]
+    ) -> None:
+        """Lock every bundle the batch names and read which of its guids are stored."""
+        keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
+        self.bundles = await bundles.ensure(conn, keys, self.now, self.deadline)
+        self.known = await documents.by_guids(
+            conn,
+            [
+                (sender, inc.document.kind.value, inc.document.guid)
+                for sender, inc in zip(sender_of, incoming, strict=True)
+            ],
+        )
+        ids = sorted(int(b["id"]) for b in self.bundles.values())
+        self.latest = await documents.latest_in_bundles(conn, ids)
+        self.waiting_orders = await documents.orders_with_waiting_waybills(
+            conn, sorted({order_no for _, order_no in self.bundles})
+        )
+
+    async def latest_version(
+        self, conn: AsyncConnection, inc: IncomingDocument, bundle: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The newest stored version of the document ``inc`` would replace."""
+        doc = inc.document
+        if isinstance(doc, Logistics):
+            return await documents.latest_version(
+                conn, documents.waybill(doc.logisticsCode, doc.logisticsNo)
+            )
+        assert bundle is not None
+        return self.latest.get((int(bundle["id"]), doc.kind.value))
+
+    async def latest_in_bundle(
+        self, conn: AsyncConnection, bundle: dict[str, Any], kind: str
+    ) -> dict[str, Any] | None:
+        if kind == "logistics":
+            return await documents.latest_version(conn, documents.in_bundle(bundle["id"], kind))
+        return self.latest.get((int(bundle["id"]), kind))
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        """Write the versions and events gathered so far."""
+        await bundles.save_many(conn, [(i, {"version": v}) for i, v in self.versions.items()])
+        await events.record_many(conn, self.events)
+        self.versions.clear()
+        self.events.clear()
 
 
 def meeting_points(inc: IncomingDocument) -> list[str]:
@@ -53,7 +135,7 @@ async def apply_document(
 ) -> Outcome:
     doc = inc.document
     kind = doc.kind.value
-    known = await documents.by_guid(conn, sender, kind, doc.guid)
+    known = state.known.get((sender, kind, doc.guid))
     if known is not None:
         if known["digest"] == inc.digest:
             return Outcome(
@@ -70,13 +152,13 @@ async def apply_document(
     if (
         bundle is not None
         and bundle["state"] == "released"
-        and not await _late_addition(conn, bundle, inc)
+        and not await _late_addition(conn, bundle, inc, state)
     ):
         return Outcome.rejected(
             "ALREADY_DECIDED",
             f"bundle {bundle['ebp_code']}/{bundle['order_no']} is already released",
         )
-    previous = await documents.latest_version(conn, _versions_of(inc, bundle))
+    previous = await state.latest_version(conn, inc, bundle)
     if previous is not None and doc.appTime <= previous["app_time"]:
         return Outcome.rejected(
             "STALE",
@@ -109,36 +191,31 @@ async def apply_document(
         return_status="120",
         received_at=state.now,
     )
+    state.known[(sender, kind, doc.guid)] = {"digest": inc.digest, "return_status": "120"}
+    status = "deleted" if deleting else "current"
+    if bundle is not None and kind != "logistics":
+        state.latest[(int(bundle["id"]), kind)] = {
+            "id": doc_id,
+            "app_time": doc.appTime,
+            "status": status,
+        }
     if bundle is None:
+        if isinstance(doc, Logistics) and doc.orderNo and not deleting:
+            state.waiting_orders.add(doc.orderNo)
         return Outcome.accepted()
     await _touch(conn, bundle, inc, doc_id, state)
     return Outcome.accepted()
 
 
 async def _late_addition(
-    conn: AsyncConnection, bundle: dict[str, Any], inc: IncomingDocument
+    conn: AsyncConnection, bundle: dict[str, Any], inc: IncomingDocument, state: BatchState
 ) -> bool:
     """A first document of a kind the released bundle never had (a 9710 receipt that comes
     after the release): recorded with the bundle, the release stands. Anything that would
     replace or delete what the release was made on is ALREADY_DECIDED."""
     if inc.document.appType != "1":
         return False
-    return (
-        await documents.latest_version(
-            conn, documents.in_bundle(bundle["id"], inc.document.kind.value)
-        )
-        is None
-    )
-
-
-def _versions_of(inc: IncomingDocument, bundle: dict[str, Any] | None) -> Any:
-    """Earlier versions of the same document: same bundle and kind, or for a waybill, the
-    same waybill number wherever it is attached."""
-    doc = inc.document
-    if isinstance(doc, Logistics):
-        return documents.waybill(doc.logisticsCode, doc.logisticsNo)
-    assert bundle is not None
-    return documents.in_bundle(bundle["id"], doc.kind.value)
+    return await state.latest_in_bundle(conn, bundle, inc.document.kind.value) is None
 
 
 async def _bundle_for(
@@ -146,17 +223,40 @@ async def _bundle_for(
 ) -> dict[str, Any] | None:
     key = bundle_key(inc)
     if key is not None:
-        return (await bundles.ensure(conn, [key], state.now, state.deadline))[key]
+        return state.bundles[key]
     doc = inc.document
     assert isinstance(doc, Logistics)
     named = await bundles.naming_waybill(conn, doc.logisticsCode, doc.logisticsNo)
     if named:
-        return min(named, key=lambda b: _claim_rank(b, doc.orderNo))
+        return await _locked(conn, min(named, key=lambda b: _claim_rank(b, doc.orderNo)), state)
     if doc.direction is Direction.IMPORT and doc.orderNo:
-        same_order = await bundles.with_order_no(conn, doc.orderNo)
+        same_order = await _holding_order_no(conn, doc.orderNo, state)
         if len(same_order) == 1:
-            return same_order[0]
+            return await _locked(conn, same_order[0], state)
     return None
+
+
+async def _locked(
+    conn: AsyncConnection, bundle: dict[str, Any], state: BatchState
+) -> dict[str, Any]:
+    """A bundle a waybill found through a secondary key, locked like the ones the batch
+    named: its version is bumped in memory and written at the end, so no other transaction
+    may bump it in between."""
+    key = (bundle["ebp_code"], bundle["order_no"])
+    if key not in state.bundles:
+        row = await bundles.get(conn, int(bundle["id"]), lock=True)
+        assert row is not None
+        state.bundles[key] = row
+    return state.bundles[key]
+
+
+async def _holding_order_no(
+    conn: AsyncConnection, order_no: str, state: BatchState
+) -> list[dict[str, Any]]:
+    """Bundles with this orderNo that hold something: rows made for rejected documents are
+    no meeting point."""
+    rows = await bundles.with_order_no(conn, order_no)
+    return [row for row in rows if state.version_of(row) > 0]
 
 
 async def _touch(
@@ -180,9 +280,9 @@ async def _touch(
         )
         if named:
             claimed += await _claim_named_waybill(conn, bundle, doc, state)
-    version = await bundles.bump_version(conn, bundle_id)
+    version = state.bump(bundle)
     if version == 1 and doc.direction is Direction.IMPORT:
-        claimed += await _claim_waiting_by_order(conn, bundle_id, bundle["order_no"])
+        claimed += await _claim_waiting_by_order(conn, bundle_id, bundle["order_no"], state)
     detail = {
         "kind": doc.kind.value,
         "guid": doc.guid,
@@ -191,15 +291,10 @@ async def _touch(
         "documentId": doc_id,
         "messageType": inc.message_type.root,
     }
-    await events.record(conn, bundle_id, state.now, version, "document", detail)
+    state.record(bundle_id, version, "document", detail)
     for waybill_id in claimed:
-        await events.record(
-            conn,
-            bundle_id,
-            state.now,
-            version,
-            "attached",
-            {"kind": "logistics", "documentId": waybill_id},
+        state.record(
+            bundle_id, version, "attached", {"kind": "logistics", "documentId": waybill_id}
         )
     state.dirty.add(bundle_id)
 
@@ -234,17 +329,19 @@ async def _claim_named_waybill(
                 bundle, found["order_no"]
             ):
                 return []
+            state.bump(holder)
         state.dirty.add(int(found["bundle_id"]))
-        await bundles.bump_version(conn, int(found["bundle_id"]))
     await documents.attach(conn, found["id"], bundle_id)
     return [int(found["id"])]
 
 
 async def _claim_waiting_by_order(
-    conn: AsyncConnection, bundle_id: int, order_no: str
+    conn: AsyncConnection, bundle_id: int, order_no: str, state: BatchState
 ) -> list[int]:
     """A new bundle takes waybills that waited for its orderNo, if it is the only such bundle."""
-    if len(await bundles.with_order_no(conn, order_no)) != 1:
+    if order_no not in state.waiting_orders:
+        return []
+    if len(await _holding_order_no(conn, order_no, state)) != 1:
         return []
     waiting = await documents.waiting_waybills_for_order(conn, order_no)
     for waybill_id in waiting:

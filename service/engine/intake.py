@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 
 from service.config import Settings
-from service.engine.apply import BatchState, apply_document, bundle_key, meeting_points
-from service.engine.decide import Decided, decide
+from service.engine.apply import BatchState, apply_document, meeting_points
+from service.engine.decide import Decided, decide_many
 from service.engine.incoming import IncomingDocument, Outcome
 from service.errors import ServiceUnavailable
 from service.metrics import BATCH_DOCUMENTS, BATCH_SECONDS
@@ -153,14 +153,12 @@ class IntakeBatcher:
         now = self._clock()
         state = BatchState(now, timedelta(seconds=self._settings.bundle_deadline_seconds))
         results: list[list[Outcome]] = []
-        decided: list[Decided] = []
         async with self._db.write() as conn:
             # Every bundle this batch names, created and locked up front in key order, so
             # that concurrent batches in other processes queue instead of deadlocking.
             incoming = [inc for sub in batch for inc in sub.items]
             await advisory_locks(conn, (p for inc in incoming for p in meeting_points(inc)))
-            keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
-            await bundles.ensure(conn, keys, now, state.deadline)
+            await state.prepare(conn, incoming, [sub.sender for sub in batch for _ in sub.items])
             for submission in batch:
                 results.append(
                     [
@@ -168,9 +166,7 @@ class IntakeBatcher:
                         for inc in submission.items
                     ]
                 )
-            await bundles.drop_untouched(conn, keys)
-            for bundle_id in sorted(state.dirty):
-                result = await decide(conn, bundle_id, now, self._settings)
-                if result is not None:
-                    decided.append(result)
+            await state.flush(conn)
+            await bundles.drop_untouched(conn, [int(b["id"]) for b in state.bundles.values()])
+            decided = await decide_many(conn, state.dirty, now, self._settings)
         return results, decided

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from service.config import Settings
-from service.engine.decide import Decided, decide
+from service.engine.decide import Decided, decide_many
 from service.store import bundles
 from service.store.database import Database
 
@@ -30,10 +30,7 @@ async def sweep_once(
         before = len(decided)
         async with db.write() as conn:
             ids = await bundles.overdue(conn, moment, settings.sweep_batch_size)
-            for bundle_id in ids:
-                result = await decide(conn, bundle_id, moment, settings)
-                if result is not None:
-                    decided.append(result)
+            decided += await decide_many(conn, ids, moment, settings)
         for decision in decided[before:]:
             decision.count()
         # A full batch that decided nothing would come back unchanged: stop rather than spin.

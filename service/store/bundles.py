@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.dialect import for_update, insert_ignore
@@ -20,37 +20,39 @@ async def ensure(
     """Create missing bundles for ``keys`` and lock them all, in key order.
 
     Locking in one fixed order (ebpCode, orderNo) inside every transaction is what keeps
-    concurrent workers from deadlocking on each other's bundles.
+    concurrent workers from deadlocking on each other's bundles. Two statements however
+    many keys: PostgreSQL takes row locks above the sort, so in key order.
     """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    await conn.execute(
+        insert_ignore(conn, bundles, ["ebp_code", "order_no"]),
+        [
+            {
+                "ebp_code": ebp_code,
+                "order_no": order_no,
+                "state": "pending",
+                "version": 0,
+                "missing": [],
+                "findings": [],
+                "first_seen_at": now,
+                "deadline_at": now + deadline,
+            }
+            for ebp_code, order_no in wanted
+        ],
+    )
     out: dict[tuple[str, str], Row] = {}
-    for ebp_code, order_no in sorted(set(keys)):
-        await conn.execute(
-            insert_ignore(conn, bundles, ["ebp_code", "order_no"]).values(
-                ebp_code=ebp_code,
-                order_no=order_no,
-                state="pending",
-                version=0,
-                missing=[],
-                findings=[],
-                first_seen_at=now,
-                deadline_at=now + deadline,
-            )
+    # A bounded IN list per statement: very large batches stay within parameter limits.
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        stmt = (
+            select(bundles)
+            .where(tuple_(bundles.c.ebp_code, bundles.c.order_no).in_(chunk))
+            .order_by(bundles.c.ebp_code, bundles.c.order_no)
         )
-        row = (
-            (
-                await conn.execute(
-                    for_update(
-                        conn,
-                        select(bundles).where(
-                            bundles.c.ebp_code == ebp_code, bundles.c.order_no == order_no
-                        ),
-                    )
-                )
-            )
-            .mappings()
-            .one()
-        )
-        out[(ebp_code, order_no)] = dict(row)
+        for row in (await conn.execute(for_update(conn, stmt))).mappings():
+            out[(row["ebp_code"], row["order_no"])] = dict(row)
     return out
 
 
@@ -98,14 +100,14 @@ async def naming_waybill(
     return [dict(r) for r in rows]
 
 
-async def with_order_no(conn: AsyncConnection, order_no: str, limit: int = 2) -> list[Row]:
-    """Bundles with this orderNo that hold something (``ensure`` may have created rows for
-    documents that were then rejected; those are no meeting point)."""
+async def with_order_no(conn: AsyncConnection, order_no: str, limit: int = 10) -> list[Row]:
+    """Bundles with this orderNo (including rows ``ensure`` made this transaction for
+    documents that were then rejected: callers skip those by version)."""
     rows = (
         (
             await conn.execute(
                 select(bundles)
-                .where(bundles.c.order_no == order_no, bundles.c.version > 0)
+                .where(bundles.c.order_no == order_no)
                 .order_by(bundles.c.id)
                 .limit(limit)
             )
@@ -116,21 +118,36 @@ async def with_order_no(conn: AsyncConnection, order_no: str, limit: int = 2) ->
     return [dict(r) for r in rows]
 
 
-async def drop_untouched(conn: AsyncConnection, keys: list[tuple[str, str]]) -> None:
-    """Remove bundles among ``keys`` that no document ended in: ``ensure`` creates every
+async def drop_untouched(conn: AsyncConnection, ids: list[int]) -> None:
+    """Remove bundles among ``ids`` that no document ended in: ``ensure`` creates every
     named bundle up front, and a rejected document must leave nothing behind."""
-    for ebp_code, order_no in sorted(set(keys)):
+    if ids:
         await conn.execute(
-            delete(bundles).where(
-                bundles.c.ebp_code == ebp_code,
-                bundles.c.order_no == order_no,
-                bundles.c.version == 0,
-            )
+            delete(bundles).where(bundles.c.id.in_(sorted(ids)), bundles.c.version == 0)
         )
 
 
 async def save(conn: AsyncConnection, bundle_id: int, **values: Any) -> None:
     await conn.execute(update(bundles).where(bundles.c.id == bundle_id).values(**values))
+
+
+async def get_many(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
+    rows = (await conn.execute(select(bundles).where(bundles.c.id.in_(ids)))).mappings().all()
+    return {int(r["id"]): dict(r) for r in rows}
+
+
+async def save_many(conn: AsyncConnection, changes: list[tuple[int, dict[str, Any]]]) -> None:
+    """Many ``save``s in as few statements as there are distinct sets of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for bundle_id, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append({"b_id": bundle_id, **values})
+    for columns, params in groups.items():
+        stmt = (
+            update(bundles)
+            .where(bundles.c.id == bindparam("b_id"))
+            .values({c: bindparam(c) for c in columns})
+        )
+        await conn.execute(stmt, params)
 
 
 async def bump_version(conn: AsyncConnection, bundle_id: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.tables import documents
@@ -32,8 +32,37 @@ async def by_guid(conn: AsyncConnection, sender: str, kind: str, guid: str) -> R
     return dict(row) if row else None
 
 
+async def by_guids(
+    conn: AsyncConnection, wanted: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], Row]:
+    """``by_guid`` for many (sender, kind, guid) at once: the ones stored, by that triple."""
+    out: dict[tuple[str, str, str], Row] = {}
+    unique = sorted(set(wanted))
+    for start in range(0, len(unique), 1000):
+        chunk = unique[start : start + 1000]
+        rows = await conn.execute(
+            select(
+                documents.c.sender,
+                documents.c.kind,
+                documents.c.guid,
+                documents.c.digest,
+                documents.c.return_status,
+            ).where(tuple_(documents.c.sender, documents.c.kind, documents.c.guid).in_(chunk))
+        )
+        for r in rows.mappings():
+            out[(r["sender"], r["kind"], r["guid"])] = {
+                "digest": r["digest"],
+                "return_status": r["return_status"],
+            }
+    return out
+
+
+# One statement object for every insert: SQLAlchemy compiles it once, not per document.
+_INSERT = insert(documents).returning(documents.c.id)
+
+
 async def insert_document(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(insert(documents).values(**values).returning(documents.c.id))
+    result = await conn.execute(_INSERT, values)
     return int(result.scalar_one())
 
 
@@ -64,6 +93,50 @@ async def latest_version(conn: AsyncConnection, where: Any) -> Row | None:
     return dict(row) if row else None
 
 
+async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple[int, str], Row]:
+    """``latest_version(in_bundle(id, kind))`` for every bundle of ``ids`` and every kind but
+    waybills (which move between bundles, so their versions follow the waybill number)."""
+    out: dict[tuple[int, str], Row] = {}
+    for start in range(0, len(ids), 1000):
+        rows = await conn.execute(
+            select(
+                documents.c.id,
+                documents.c.bundle_id,
+                documents.c.kind,
+                documents.c.app_time,
+                documents.c.status,
+            ).where(
+                documents.c.bundle_id.in_(ids[start : start + 1000]),
+                documents.c.kind != "logistics",
+            )
+        )
+        for r in rows.mappings():
+            key = (int(r["bundle_id"]), r["kind"])
+            best = out.get(key)
+            if best is None or (r["app_time"], r["id"]) > (best["app_time"], best["id"]):
+                out[key] = {"id": r["id"], "app_time": r["app_time"], "status": r["status"]}
+    return out
+
+
+async def orders_with_waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> set[str]:
+    """Which of ``order_nos`` have import waybills waiting unattached (see below)."""
+    out: set[str] = set()
+    for start in range(0, len(order_nos), 1000):
+        rows = await conn.execute(
+            select(documents.c.order_no)
+            .distinct()
+            .where(
+                documents.c.kind == "logistics",
+                documents.c.direction == "I",
+                documents.c.order_no.in_(order_nos[start : start + 1000]),
+                documents.c.bundle_id.is_(None),
+                documents.c.status == "current",
+            )
+        )
+        out.update(str(r) for r in rows.scalars())
+    return out
+
+
 def in_bundle(bundle_id: int, kind: str) -> Any:
     return and_(documents.c.bundle_id == bundle_id, documents.c.kind == kind)
 
@@ -89,6 +162,25 @@ async def current_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:
         .all()
     )
     return [dict(r) for r in rows]
+
+
+async def current_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[int, list[Row]]:
+    """``current_in_bundle`` for many bundles in one query."""
+    out: dict[int, list[Row]] = {bundle_id: [] for bundle_id in ids}
+    rows = (
+        (
+            await conn.execute(
+                select(documents)
+                .where(documents.c.bundle_id.in_(ids), documents.c.status == "current")
+                .order_by(documents.c.id)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for r in rows:
+        out[int(r["bundle_id"])].append(dict(r))
+    return out
 
 
 async def all_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:

@@ -26,6 +26,13 @@ async def record(
     )
 
 
+async def record_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Many ``record``s (keys bundle_id, at, version, event, detail) in one statement, their
+    ids in list order."""
+    if rows:
+        await conn.execute(insert(bundle_events), rows)
+
+
 async def history(conn: AsyncConnection, bundle_id: int) -> list[dict[str, Any]]:
     rows = (
         (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.dialect import insert_ignore
@@ -33,4 +33,43 @@ async def add(conn: AsyncConnection, buyer: str, year: int, amount: Decimal) -> 
         update(annual_ledger)
         .where(annual_ledger.c.buyer == buyer, annual_ledger.c.year == year)
         .values(amount=annual_ledger.c.amount + amount)
+    )
+
+
+async def year_totals(
+    conn: AsyncConnection, keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], Decimal]:
+    """``year_total`` for many (buyer, year) in one query; absent ones are 0."""
+    out = dict.fromkeys(keys, Decimal(0))
+    if keys:
+        rows = await conn.execute(
+            select(annual_ledger.c.buyer, annual_ledger.c.year, annual_ledger.c.amount).where(
+                tuple_(annual_ledger.c.buyer, annual_ledger.c.year).in_(sorted(keys))
+            )
+        )
+        for buyer, year, amount in rows:
+            out[(buyer, int(year))] = Decimal(amount)
+    return out
+
+
+async def add_many(conn: AsyncConnection, amounts: dict[tuple[str, int], Decimal]) -> None:
+    """Many ``add``s, in key order (two transactions adding to the same buyers lock their
+    rows in the same order)."""
+    if not amounts:
+        return
+    keys = sorted(amounts)
+    await conn.execute(
+        insert_ignore(conn, annual_ledger, ["buyer", "year"]),
+        [{"buyer": b, "year": y, "amount": Decimal(0)} for b, y in keys],
+    )
+    await conn.execute(
+        update(annual_ledger)
+        .where(
+            annual_ledger.c.buyer == bindparam("l_buyer"),
+            annual_ledger.c.year == bindparam("l_year"),
+        )
+        .values(
+            amount=annual_ledger.c.amount + bindparam("l_amount", type_=annual_ledger.c.amount.type)
+        ),
+        [{"l_buyer": b, "l_year": y, "l_amount": amounts[(b, y)]} for b, y in keys],
     )

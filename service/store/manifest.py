@@ -31,6 +31,30 @@ async def next_seq(conn: AsyncConnection) -> int:
     return int(result.scalar_one())
 
 
+async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
+    """``count`` consecutive seqs with one counter update (see ``next_seq``)."""
+    await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
+    result = await conn.execute(
+        update(counters)
+        .where(counters.c.name == SEQ_COUNTER)
+        .values(value=counters.c.value + count)
+        .returning(counters.c.value)
+    )
+    last = int(result.scalar_one())
+    return list(range(last - count + 1, last + 1))
+
+
+async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[int]:
+    """Append entries in list order; returns their seqs."""
+    if not entries:
+        return []
+    seqs = await reserve_seqs(conn, len(entries))
+    await conn.execute(
+        insert(manifest), [{"seq": s, **e} for s, e in zip(seqs, entries, strict=True)]
+    )
+    return seqs
+
+
 async def append(conn: AsyncConnection, **values: Any) -> int:
     seq = await next_seq(conn)
     await conn.execute(insert(manifest).values(seq=seq, **values))

@@ -78,9 +78,9 @@ def plan() -> tuple[Planned, ...]:
     def wrong(c: Consignment, code: str, state: str = "exception") -> Planned:
         return Planned(c, sends(c), state, frozenset({code}))
 
-    # INVENTORY_LOGISTICS on export: the inventory names a waybill that does not exist; the
+    # MISSING_LOGISTICS on export: the inventory names a waybill that does not exist; the
     # real one names no order, so it never attaches and the bundle lacks a waybill.
-    misrouted = with_export_mistake(exported(9, "9610"), "INVENTORY_LOGISTICS")
+    misrouted = with_export_mistake(exported(9, "9610"), "MISSING_LOGISTICS")
     return (
         clean(imported(1, "9610")),
         clean(imported(2, "1210")),
