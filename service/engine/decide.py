@@ -8,7 +8,8 @@ in the same transaction as the document change that caused them: a crash loses a
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -69,7 +70,9 @@ def current_documents(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> Bun
     return BundleDocuments(**docs)  # type: ignore[arg-type]
 
 
-def _ledger_key(order: Order | None) -> tuple[str, int] | None:
+def ledger_key(order: Order | None) -> tuple[str, int] | None:
+    """(buyer ID digest, year) an import order counts under in the annual ledger; shared
+    with operator actions (engine/review.py), which move the ledger like the engine does."""
     if order is None or order.direction is not Direction.IMPORT or order.buyerIdNumber is None:
         return None
     return order.buyerIdNumber.digest, int(order.appTime[:4])
@@ -79,40 +82,113 @@ async def decide(
     conn: AsyncConnection, bundle_id: int, now: datetime, settings: Settings
 ) -> Decided | None:
     """Re-evaluate one (locked) bundle; append a manifest entry if the engine decides."""
-    bundle = await bundles.get(conn, bundle_id)
-    if bundle is None:
-        return None
+    decided = await decide_many(conn, [bundle_id], now, settings)
+    return decided[0] if decided else None
+
+
+async def decide_many(
+    conn: AsyncConnection, bundle_ids: Iterable[int], now: datetime, settings: Settings
+) -> list[Decided]:
+    """Re-evaluate (locked) bundles in id order, as ``decide`` one after the other would,
+    with a fixed number of statements however many there are: reads first, rules in memory
+    (the annual ledger carried from one bundle to the next), then the writes in bulk."""
+    ids = sorted(set(bundle_ids))
+    if not ids:
+        return []
+    rows = await bundles.get_many(conn, ids)
+    held = await documents.current_in_bundles(conn, [i for i in ids if i in rows])
+    judged = [(rows[i], current_documents(held[i], rows[i])) for i in ids if i in rows]
+    keys = {ledger_key(docs.order) for _, docs in judged} - {None}
+    totals = await ledger.year_totals(conn, keys)  # type: ignore[arg-type]
+    plan = _Plan(now)
+    for bundle, docs in judged:
+        _judge(plan, bundle, docs, totals, settings)
+    return await plan.write(conn)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A decision waiting for its seq."""
+
+    bundle: dict[str, Any]
+    entry: dict[str, Any]
+    rules: list[str]
+
+
+@dataclass
+class _Plan:
+    """The writes that a round of decisions makes, gathered to be made in bulk."""
+
+    now: datetime
+    saves: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[_Pending] = field(default_factory=list)
+    ledger: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+
+    def event(self, bundle: dict[str, Any], event: str, detail: dict[str, Any]) -> None:
+        self.events.append(
+            {
+                "bundle_id": bundle["id"],
+                "at": self.now,
+                "version": bundle["version"],
+                "event": event,
+                "detail": detail,
+            }
+        )
+
+    async def write(self, conn: AsyncConnection) -> list[Decided]:
+        seqs = await manifest.append_many(conn, [p.entry for p in self.decisions])
+        out: list[Decided] = []
+        for pending, seq in zip(self.decisions, seqs, strict=True):
+            entry = pending.entry
+            self.event(
+                pending.bundle,
+                "decision",
+                {"decision": entry["decision"], "by": ENGINE, "seq": seq, "rules": pending.rules},
+            )
+            out.append(
+                Decided(
+                    entry["bundle_id"], seq, entry["decision"], entry["regime"], entry["direction"]
+                )
+            )
+        await bundles.save_many(conn, self.saves)
+        await ledger.add_many(conn, self.ledger)
+        await events.record_many(conn, self.events)
+        return out
+
+
+def _judge(
+    plan: _Plan,
+    bundle: dict[str, Any],
+    docs: BundleDocuments,
+    totals: dict[tuple[str, int], Decimal],
+    settings: Settings,
+) -> None:
     released = bundle["state"] == "released"
-    docs = current_documents(await documents.current_in_bundle(conn, bundle_id), bundle)
-    key = _ledger_key(docs.order)
-    year_total = await ledger.year_total(conn, *key) if key else Decimal(0)
+    key = ledger_key(docs.order)
+    year_total = totals[key] if key else Decimal(0)
     if released and bundle["ledger_amount"] is not None:
         year_total -= bundle["ledger_amount"]  # its own release is already in the total
-    deadline_passed = now >= as_utc(bundle["deadline_at"])
+    deadline_passed = plan.now >= as_utc(bundle["deadline_at"])
     ctx = rule_context(settings, buyer_year_total=year_total, deadline_passed=deadline_passed)
     result = evaluate(docs, ctx)
-    await bundles.save(conn, bundle_id, **_summary(result, docs))
+    values = _summary(result, docs)
+    plan.saves.append((bundle["id"], values))
     if released:
         # A release is final. A document that joins later (a 9710 receipt) is judged all
         # the same: a release again records what it was judged on; anything worse shows in
         # the findings and the history, for an operator, but does not undo the release.
         if result.outcome is Outcome.RELEASE:
-            return await _record(conn, bundle, docs, result, now, None)
-        await events.record(
-            conn,
-            bundle_id,
-            now,
-            bundle["version"],
-            "late-findings",
-            {"rules": [f.code for f in result.findings]},
-        )
-        return None
+            _record(plan, bundle, docs, result, values, None, totals)
+        else:
+            plan.event(bundle, "late-findings", {"rules": [f.code for f in result.findings]})
+        return
     # An operator's reject stands until an operator reopens.
     if bundle["state"] == "rejected" or result.outcome is Outcome.PENDING:
         if bundle["state"] == "exception" and result.outcome is Outcome.PENDING:
-            await bundles.save(conn, bundle_id, state="pending")
-        return None
-    return await _record(conn, bundle, docs, result, now, key)
+            values["state"] = "pending"
+        return
+    _record(plan, bundle, docs, result, values, key, totals)
 
 
 def _summary(result: Evaluation, docs: BundleDocuments) -> dict[str, Any]:
@@ -130,62 +206,48 @@ def _summary(result: Evaluation, docs: BundleDocuments) -> dict[str, Any]:
     }
 
 
-async def _record(
-    conn: AsyncConnection,
+def _record(
+    plan: _Plan,
     bundle: dict[str, Any],
     docs: BundleDocuments,
     result: Evaluation,
-    now: datetime,
-    ledger_key: tuple[str, int] | None,
-) -> Decided:
+    values: dict[str, Any],
+    key: tuple[str, int] | None,
+    totals: dict[tuple[str, int], Decimal],
+) -> None:
+    """Plan the decision: its manifest entry, the bundle's new state (into ``values``, the
+    bundle's one save of this round) and, for a release, the annual ledger."""
     decision = "release" if result.outcome is Outcome.RELEASE else "exception"
-    # The regime the bundle was judged under: a nonsense declaration does not name it.
-    regime = result.regime.effective
     waybill = docs.logistics
     inventory = docs.inventory
-    seq = await manifest.append(
-        conn,
-        id=str(uuid.uuid4()),
-        bundle_id=bundle["id"],
-        bundle_version=bundle["version"],
-        engine_version=bundle["version"],
-        ebp_code=bundle["ebp_code"],
-        order_no=bundle["order_no"],
-        logistics_code=(inventory and inventory.logisticsCode)
+    rules = [f.code for f in result.findings]
+    entry = {
+        "id": str(uuid.uuid4()),
+        "bundle_id": bundle["id"],
+        "bundle_version": bundle["version"],
+        "engine_version": bundle["version"],
+        "ebp_code": bundle["ebp_code"],
+        "order_no": bundle["order_no"],
+        "logistics_code": (inventory and inventory.logisticsCode)
         or (waybill and waybill.logisticsCode),
-        logistics_no=(inventory and inventory.logisticsNo) or (waybill and waybill.logisticsNo),
-        ebc_code=(docs.order and docs.order.ebcCode) or (inventory and inventory.ebcCode),
-        agent_code=inventory.agentCode if inventory else None,
-        pay_code=docs.payment.payCode if docs.payment else None,
-        area_code=inventory.areaCode if inventory else None,
-        direction=result.regime.direction.value if result.regime.direction else None,
-        regime=regime,
-        decision=decision,
-        rules=[f.code for f in result.findings],
-        decided_at=now,
-        by=ENGINE,
-    )
-    values: dict[str, Any] = {
-        "state": "released" if decision == "release" else "exception",
-        "decided_at": now,
+        "logistics_no": (inventory and inventory.logisticsNo) or (waybill and waybill.logisticsNo),
+        "ebc_code": values["ebc_code"],
+        "agent_code": values["agent_code"],
+        "pay_code": values["pay_code"],
+        "area_code": values["area_code"],
+        "direction": values["direction"],
+        # The regime the bundle was judged under: a nonsense declaration does not name it.
+        "regime": result.regime.effective,
+        "decision": decision,
+        "rules": rules,
+        "decided_at": plan.now,
+        "by": ENGINE,
     }
-    if decision == "release" and ledger_key and docs.order is not None:
+    plan.decisions.append(_Pending(bundle, entry, rules))
+    values["state"] = "released" if decision == "release" else "exception"
+    values["decided_at"] = plan.now
+    if decision == "release" and key and docs.order is not None:
         amount = transaction_value(docs.order)
-        await ledger.add(conn, ledger_key[0], ledger_key[1], amount)
-        values.update(ledger_buyer=ledger_key[0], ledger_year=ledger_key[1], ledger_amount=amount)
-    await bundles.save(conn, bundle["id"], **values)
-    await events.record(
-        conn,
-        bundle["id"],
-        now,
-        bundle["version"],
-        "decision",
-        {
-            "decision": decision,
-            "by": ENGINE,
-            "seq": seq,
-            "rules": [f.code for f in result.findings],
-        },
-    )
-    direction = result.regime.direction.value if result.regime.direction else None
-    return Decided(bundle["id"], seq, decision, regime, direction)
+        totals[key] += amount  # the next bundle of this buyer sees it
+        plan.ledger[key] = plan.ledger.get(key, Decimal(0)) + amount
+        values.update(ledger_buyer=key[0], ledger_year=key[1], ledger_amount=amount)
