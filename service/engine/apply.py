@@ -7,105 +7,17 @@ row itself. The caller decides every bundle this touched before committing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.engine.batch import BatchState, Row, bundle_key
 from service.engine.incoming import IncomingDocument, Outcome
 from service.messages.documents import Inventory, Logistics
-from service.messages.registry import Direction, Kind
-from service.store import bundles, documents, events
+from service.messages.registry import Direction
+from service.store import bundles
 
-
-@dataclass(slots=True)
-class BatchState:
-    """What one intake transaction has read and not yet written.
-
-    Bundles are read (and locked) once, up front; version bumps and history events are
-    kept here and written in bulk by ``flush`` before the batch's bundles are decided.
-    """
-
-    now: datetime
-    deadline: timedelta
-    dirty: set[int] = field(default_factory=set)
-    # (ebpCode, orderNo) -> the bundle row, as locked at the start of the batch
-    bundles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    # (sender, kind, guid) -> digest and returnStatus of a stored document
-    known: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    # bundle id -> its version as this batch has bumped it
-    versions: dict[int, int] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    # (bundle id, kind) -> newest stored version of a non-waybill document in the bundle
-    latest: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
-    # orderNos with import waybills waiting unattached (a superset: claims may have taken
-    # them since), so a new bundle only looks for waybills where there may be some
-    waiting_orders: set[str] = field(default_factory=set)
-
-    def version_of(self, bundle: dict[str, Any]) -> int:
-        return self.versions.get(int(bundle["id"]), int(bundle["version"]))
-
-    def bump(self, bundle: dict[str, Any]) -> int:
-        version = self.version_of(bundle) + 1
-        self.versions[int(bundle["id"])] = version
-        return version
-
-    def record(self, bundle_id: int, version: int, event: str, detail: dict[str, Any]) -> None:
-        self.events.append(
-            {
-                "bundle_id": bundle_id,
-                "at": self.now,
-                "version": version,
-                "event": event,
-                "detail": detail,
-            }
-        )
-
-    async def prepare(
-        self, conn: AsyncConnection, incoming: list[IncomingDocument], sender_of: list[str]
-    ) -> None:
-        """Lock every bundle the batch names and read which of its guids are stored."""
-        keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
-        self.bundles = await bundles.ensure(conn, keys, self.now, self.deadline)
-        self.known = await documents.by_guids(
-            conn,
-            [
-                (sender, inc.document.kind.value, inc.document.guid)
-                for sender, inc in zip(sender_of, incoming, strict=True)
-            ],
-        )
-        ids = sorted(int(b["id"]) for b in self.bundles.values())
-        self.latest = await documents.latest_in_bundles(conn, ids)
-        self.waiting_orders = await documents.orders_with_waiting_waybills(
-            conn, sorted({order_no for _, order_no in self.bundles})
-        )
-
-    async def latest_version(
-        self, conn: AsyncConnection, inc: IncomingDocument, bundle: dict[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """The newest stored version of the document ``inc`` would replace."""
-        doc = inc.document
-        if isinstance(doc, Logistics):
-            return await documents.latest_version(
-                conn, documents.waybill(doc.logisticsCode, doc.logisticsNo)
-            )
-        assert bundle is not None
-        return self.latest.get((int(bundle["id"]), doc.kind.value))
-
-    async def latest_in_bundle(
-        self, conn: AsyncConnection, bundle: dict[str, Any], kind: str
-    ) -> dict[str, Any] | None:
-        if kind == "logistics":
-            return await documents.latest_version(conn, documents.in_bundle(bundle["id"], kind))
-        return self.latest.get((int(bundle["id"]), kind))
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        """Write the versions and events gathered so far."""
-        await bundles.save_many(conn, [(i, {"version": v}) for i, v in self.versions.items()])
-        await events.record_many(conn, self.events)
-        self.versions.clear()
-        self.events.clear()
+__all__ = ["BatchState", "apply_document", "bundle_key", "meeting_points"]
 
 
 def meeting_points(inc: IncomingDocument) -> list[str]:
@@ -120,14 +32,6 @@ def meeting_points(inc: IncomingDocument) -> list[str]:
     if isinstance(doc, Logistics | Inventory):
         points.append(f"waybill:{doc.logisticsCode}:{doc.logisticsNo}")
     return points
-
-
-def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
-    """The primary key a document names, if it names one (waybills never do)."""
-    doc = inc.document
-    if doc.kind is Kind.LOGISTICS:
-        return None
-    return (doc.ebpCode, doc.orderNo)  # type: ignore[attr-defined]
 
 
 async def apply_document(
@@ -165,45 +69,36 @@ async def apply_document(
             f"appTime {doc.appTime} is not newer than the stored version's {previous['app_time']}",
         )
     if previous is not None and previous["status"] == "current":
-        await documents.set_status(conn, previous["id"], "superseded")
+        state.change(previous, status="superseded")
 
     deleting = doc.appType == "3"
-    doc_id = await documents.insert_document(
-        conn,
-        sender=sender,
-        kind=kind,
-        guid=doc.guid,
-        digest=inc.digest,
-        direction=doc.direction.value,
-        message_type=inc.message_type.root,
-        message_guid=inc.message_guid,
-        app_type=doc.appType,
-        app_time=doc.appTime,
-        ebp_code=getattr(doc, "ebpCode", None),
-        order_no=getattr(doc, "orderNo", None),
-        logistics_code=getattr(doc, "logisticsCode", None),
-        logistics_no=getattr(doc, "logisticsNo", None),
-        bundle_id=bundle["id"] if bundle else None,
-        status="deleted" if deleting else "current",
-        data=doc.to_json(),
-        raw_xml=inc.raw_xml,
-        signature=inc.signature,
-        return_status="120",
-        received_at=state.now,
+    row = state.add_document(
+        dict(
+            sender=sender,
+            kind=kind,
+            guid=doc.guid,
+            digest=inc.digest,
+            direction=doc.direction.value,
+            message_type=inc.message_type.root,
+            message_guid=inc.message_guid,
+            app_type=doc.appType,
+            app_time=doc.appTime,
+            ebp_code=getattr(doc, "ebpCode", None),
+            order_no=getattr(doc, "orderNo", None),
+            logistics_code=getattr(doc, "logisticsCode", None),
+            logistics_no=getattr(doc, "logisticsNo", None),
+            bundle_id=bundle["id"] if bundle else None,
+            status="deleted" if deleting else "current",
+            data=doc.to_json(),
+            raw_xml=inc.raw_xml,
+            signature=inc.signature,
+            return_status="120",
+            received_at=state.now,
+        )
     )
-    state.known[(sender, kind, doc.guid)] = {"digest": inc.digest, "return_status": "120"}
-    status = "deleted" if deleting else "current"
-    if bundle is not None and kind != "logistics":
-        state.latest[(int(bundle["id"]), kind)] = {
-            "id": doc_id,
-            "app_time": doc.appTime,
-            "status": status,
-        }
     if bundle is None:
-        if isinstance(doc, Logistics) and doc.orderNo and not deleting:
-            state.waiting_orders.add(doc.orderNo)
         return Outcome.accepted()
-    await _touch(conn, bundle, inc, doc_id, state)
+    await _touch(conn, bundle, inc, row, state)
     return Outcome.accepted()
 
 
@@ -215,7 +110,7 @@ async def _late_addition(
     replace or delete what the release was made on is ALREADY_DECIDED."""
     if inc.document.appType != "1":
         return False
-    return await state.latest_in_bundle(conn, bundle, inc.document.kind.value) is None
+    return not await state.ever_in_bundle(conn, bundle, inc.document.kind.value)
 
 
 async def _bundle_for(
@@ -263,13 +158,13 @@ async def _touch(
     conn: AsyncConnection,
     bundle: dict[str, Any],
     inc: IncomingDocument,
-    doc_id: int,
+    row: Row,
     state: BatchState,
 ) -> None:
     """Record the change on the bundle and pull in waybills that now belong to it."""
     bundle_id = int(bundle["id"])
     doc = inc.document
-    claimed: list[int] = []
+    claimed: list[Row] = []
     if isinstance(doc, Inventory):
         named = doc.appType != "3"
         await bundles.save(
@@ -288,14 +183,11 @@ async def _touch(
         "guid": doc.guid,
         "appType": doc.appType,
         "appTime": doc.appTime,
-        "documentId": doc_id,
         "messageType": inc.message_type.root,
     }
-    state.record(bundle_id, version, "document", detail)
-    for waybill_id in claimed:
-        state.record(
-            bundle_id, version, "attached", {"kind": "logistics", "documentId": waybill_id}
-        )
+    state.record_document(bundle_id, version, "document", detail, row)
+    for waybill in claimed:
+        state.record_document(bundle_id, version, "attached", {"kind": "logistics"}, waybill)
     state.dirty.add(bundle_id)
 
 
@@ -309,11 +201,11 @@ def _claim_rank(bundle: dict[str, Any], waybill_order_no: str | None) -> tuple[i
 
 async def _claim_named_waybill(
     conn: AsyncConnection, bundle: dict[str, Any], inventory: Inventory, state: BatchState
-) -> list[int]:
+) -> list[Row]:
     """The inventory's waybill belongs here, wherever it waited or was attached by orderNo,
     unless a bundle that outranks this one names it too (or already released with it)."""
     bundle_id = int(bundle["id"])
-    found = await documents.current_waybill(conn, inventory.logisticsCode, inventory.logisticsNo)
+    found = state.current_waybill((inventory.logisticsCode, inventory.logisticsNo))
     if found is None or found["bundle_id"] == bundle_id:
         return []
     if found["bundle_id"] is not None:
@@ -331,19 +223,17 @@ async def _claim_named_waybill(
                 return []
             state.bump(holder)
         state.dirty.add(int(found["bundle_id"]))
-    await documents.attach(conn, found["id"], bundle_id)
-    return [int(found["id"])]
+    state.change(found, bundle_id=bundle_id)
+    return [found]
 
 
 async def _claim_waiting_by_order(
     conn: AsyncConnection, bundle_id: int, order_no: str, state: BatchState
-) -> list[int]:
+) -> list[Row]:
     """A new bundle takes waybills that waited for its orderNo, if it is the only such bundle."""
-    if order_no not in state.waiting_orders:
+    waiting = state.waiting_for(order_no)
+    if not waiting or len(await _holding_order_no(conn, order_no, state)) != 1:
         return []
-    if len(await _holding_order_no(conn, order_no, state)) != 1:
-        return []
-    waiting = await documents.waiting_waybills_for_order(conn, order_no)
-    for waybill_id in waiting:
-        await documents.attach(conn, waybill_id, bundle_id)
+    for waybill in waiting:
+        state.change(waybill, bundle_id=bundle_id)
     return waiting

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from service.clock import as_utc
 from service.config import Settings
 from service.engine.context import rule_context
+from service.engine.decoded import decoded
 from service.messages.documents import Order, document_from_json
 from service.messages.registry import Direction, Kind
 from service.metrics import DECISIONS
@@ -43,11 +44,14 @@ class Decided:
         DECISIONS.labels(self.direction or "", self.regime or "", self.decision, ENGINE).inc()
 
 
-def current_documents(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> BundleDocuments:
+def current_documents(
+    rows: list[dict[str, Any]], bundle: dict[str, Any], database: str | None = None
+) -> BundleDocuments:
     """The bundle's current document of each kind.
 
     A bundle may hold more than one current waybill (one attached by orderNo, another named
-    by the inventory): the one the inventory names wins, else the newest.
+    by the inventory): the one the inventory names wins, else the newest. With ``database``
+    (the engine's hot path), decoded documents are reused from ``engine.decoded``.
     """
     chosen: dict[str, dict[str, Any]] = {}
     named = (bundle.get("inv_logistics_code"), bundle.get("inv_logistics_no"))
@@ -66,7 +70,12 @@ def current_documents(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> Bun
                 continue
         if (row["app_time"], row["id"]) > (best["app_time"], best["id"]):
             chosen[kind] = row
-    docs = {kind: document_from_json(Kind(kind), row["data"]) for kind, row in chosen.items()}
+    docs = {
+        kind: decoded(database, row)
+        if database is not None
+        else document_from_json(Kind(kind), row["data"])
+        for kind, row in chosen.items()
+    }
     return BundleDocuments(**docs)  # type: ignore[arg-type]
 
 
@@ -97,7 +106,10 @@ async def decide_many(
         return []
     rows = await bundles.get_many(conn, ids)
     held = await documents.current_in_bundles(conn, [i for i in ids if i in rows])
-    judged = [(rows[i], current_documents(held[i], rows[i])) for i in ids if i in rows]
+    database = str(conn.engine.url)
+    judged = [
+        (rows[i], current_documents(held[i], rows[i], database)) for i in ids if i in rows
+    ]
     keys = {ledger_key(docs.order) for _, docs in judged} - {None}
     totals = await ledger.year_totals(conn, keys)  # type: ignore[arg-type]
     plan = _Plan(now)

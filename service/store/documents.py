@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.tables import documents
 
 Row = dict[str, Any]
-
-
-async def by_guid(conn: AsyncConnection, sender: str, kind: str, guid: str) -> Row | None:
-    row = (
-        (
-            await conn.execute(
-                select(
-                    documents.c.id,
-                    documents.c.digest,
-                    documents.c.return_status,
-                    documents.c.bundle_id,
-                ).where(
-                    documents.c.sender == sender, documents.c.kind == kind, documents.c.guid == guid
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
 
 
 async def by_guids(
@@ -57,23 +37,73 @@ async def by_guids(
     return out
 
 
-# One statement object for every insert: SQLAlchemy compiles it once, not per document.
-_INSERT = insert(documents).returning(documents.c.id)
+_WAYBILL_COLUMNS = (
+    documents.c.id,
+    documents.c.kind,
+    documents.c.direction,
+    documents.c.bundle_id,
+    documents.c.order_no,
+    documents.c.logistics_code,
+    documents.c.logistics_no,
+    documents.c.app_time,
+    documents.c.status,
+)
 
 
-async def insert_document(conn: AsyncConnection, **values: Any) -> int:
-    result = await conn.execute(_INSERT, values)
-    return int(result.scalar_one())
+async def waybill_versions(conn: AsyncConnection, numbers: list[tuple[str, str]]) -> list[Row]:
+    """Every version of the waybills ``numbers`` (logisticsCode, logisticsNo)."""
+    out: list[Row] = []
+    for start in range(0, len(numbers), 1000):
+        rows = await conn.execute(
+            select(*_WAYBILL_COLUMNS).where(
+                documents.c.kind == "logistics",
+                tuple_(documents.c.logistics_code, documents.c.logistics_no).in_(
+                    numbers[start : start + 1000]
+                ),
+            )
+        )
+        out += [dict(r) for r in rows.mappings()]
+    return out
 
 
-async def set_status(conn: AsyncConnection, doc_id: int, status: str) -> None:
-    await conn.execute(update(documents).where(documents.c.id == doc_id).values(status=status))
+async def waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> list[Row]:
+    """Current import waybills that no bundle holds and that name one of ``order_nos``."""
+    out: list[Row] = []
+    for start in range(0, len(order_nos), 1000):
+        rows = await conn.execute(
+            select(*_WAYBILL_COLUMNS).where(
+                documents.c.kind == "logistics",
+                documents.c.direction == "I",
+                documents.c.order_no.in_(order_nos[start : start + 1000]),
+                documents.c.bundle_id.is_(None),
+                documents.c.status == "current",
+            )
+        )
+        out += [dict(r) for r in rows.mappings()]
+    return out
 
 
-async def attach(conn: AsyncConnection, doc_id: int, bundle_id: int | None) -> None:
-    await conn.execute(
-        update(documents).where(documents.c.id == doc_id).values(bundle_id=bundle_id)
+async def insert_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:
+    """Insert document rows (their ``id`` is ignored); returns the new ids in list order."""
+    params = [{k: v for k, v in row.items() if k != "id"} for row in rows]
+    result = await conn.execute(
+        insert(documents).returning(documents.c.id, sort_by_parameter_order=True), params
     )
+    return [int(i) for i in result.scalars().all()]
+
+
+async def update_many(conn: AsyncConnection, changes: list[tuple[int, Row]]) -> None:
+    """Column updates of stored rows, as few statements as there are sets of columns."""
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for doc_id, values in changes:
+        groups.setdefault(tuple(sorted(values)), []).append({"d_id": doc_id, **values})
+    for columns, params in groups.items():
+        stmt = (
+            update(documents)
+            .where(documents.c.id == bindparam("d_id"))
+            .values({c: bindparam(c) for c in columns})
+        )
+        await conn.execute(stmt, params)
 
 
 async def latest_version(conn: AsyncConnection, where: Any) -> Row | None:
@@ -115,25 +145,6 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
             best = out.get(key)
             if best is None or (r["app_time"], r["id"]) > (best["app_time"], best["id"]):
                 out[key] = {"id": r["id"], "app_time": r["app_time"], "status": r["status"]}
-    return out
-
-
-async def orders_with_waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> set[str]:
-    """Which of ``order_nos`` have import waybills waiting unattached (see below)."""
-    out: set[str] = set()
-    for start in range(0, len(order_nos), 1000):
-        rows = await conn.execute(
-            select(documents.c.order_no)
-            .distinct()
-            .where(
-                documents.c.kind == "logistics",
-                documents.c.direction == "I",
-                documents.c.order_no.in_(order_nos[start : start + 1000]),
-                documents.c.bundle_id.is_(None),
-                documents.c.status == "current",
-            )
-        )
-        out.update(str(r) for r in rows.scalars())
     return out
 
 
@@ -194,40 +205,3 @@ async def all_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:
         .all()
     )
     return [dict(r) for r in rows]
-
-
-async def current_waybill(
-    conn: AsyncConnection, logistics_code: str, logistics_no: str
-) -> Row | None:
-    row = (
-        (
-            await conn.execute(
-                select(documents.c.id, documents.c.bundle_id, documents.c.order_no).where(
-                    waybill(logistics_code, logistics_no), documents.c.status == "current"
-                )
-            )
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
-
-
-async def waiting_waybills_for_order(conn: AsyncConnection, order_no: str) -> list[int]:
-    """Import waybills not attached to any bundle that name ``order_no``."""
-    rows = (
-        (
-            await conn.execute(
-                select(documents.c.id).where(
-                    documents.c.kind == "logistics",
-                    documents.c.direction == "I",
-                    documents.c.order_no == order_no,
-                    documents.c.bundle_id.is_(None),
-                    documents.c.status == "current",
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    return [int(r) for r in rows]

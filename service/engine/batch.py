@@ -1,0 +1,215 @@
+"""What one intake transaction has read and not yet written.
+
+A batch reads up front, in a few set-based queries, everything its documents can meet: the
+bundles they name (created if missing and locked in key order), which guids are stored, the
+newest version of each kind in those bundles, every version of the waybills they are or
+name, and the import waybills waiting for their orderNos. Applying the documents then works
+on that picture in memory; new document rows, their updates, version bumps and history
+events are written in bulk by ``flush`` before the batch's bundles are decided.
+
+Rows of documents written by this batch carry ``"id": None`` until ``flush_documents``
+inserts them; whatever refers to one (a history event, an update) refers to the row itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.engine.incoming import IncomingDocument
+from service.messages.documents import Inventory, Logistics
+from service.messages.registry import Kind
+from service.store import bundles, documents, events
+
+Row = dict[str, Any]
+WaybillKey = tuple[str, str]
+# Sorts rows not yet inserted after every stored one of the same appTime.
+_UNWRITTEN = 2**62
+
+
+def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
+    """The primary key a document names, if it names one (waybills never do)."""
+    doc = inc.document
+    if doc.kind is Kind.LOGISTICS:
+        return None
+    return (doc.ebpCode, doc.orderNo)  # type: ignore[attr-defined]
+
+
+def waybill_key(inc: IncomingDocument) -> WaybillKey | None:
+    """The waybill a document is (a waybill) or names (an inventory)."""
+    doc = inc.document
+    if isinstance(doc, Logistics | Inventory):
+        return (doc.logisticsCode, doc.logisticsNo)
+    return None
+
+
+def _newest(rows: list[Row]) -> Row | None:
+    return max(
+        rows,
+        key=lambda r: (r["app_time"], r["id"] if r["id"] is not None else _UNWRITTEN),
+        default=None,
+    )
+
+
+@dataclass(slots=True)
+class BatchState:
+    now: datetime
+    deadline: timedelta
+    dirty: set[int] = field(default_factory=set)
+    # (ebpCode, orderNo) -> the bundle row, as locked at the start of the batch
+    bundles: dict[tuple[str, str], Row] = field(default_factory=dict)
+    # (sender, kind, guid) -> digest and returnStatus of a stored document
+    known: dict[tuple[str, str, str], Row] = field(default_factory=dict)
+    # bundle id -> its version as this batch has bumped it
+    versions: dict[int, int] = field(default_factory=dict)
+    events: list[Row] = field(default_factory=list)
+    # (bundle id, kind) -> newest version of a non-waybill document in the bundle
+    latest: dict[tuple[int, str], Row] = field(default_factory=dict)
+    # waybill number -> every version of it (waybills move between bundles: their versions
+    # follow the number); only for the numbers this batch's documents are or name
+    waybills: dict[WaybillKey, list[Row]] = field(default_factory=dict)
+    # orderNo -> import waybill rows naming it that were waiting, or arrived, in this batch
+    waiting: dict[str, list[Row]] = field(default_factory=dict)
+    # rows to insert, updates to stored rows (id -> values), events waiting for a row's id
+    unwritten: list[Row] = field(default_factory=list)
+    updates: dict[int, Row] = field(default_factory=dict)
+    pending_refs: list[tuple[Row, Row]] = field(default_factory=list)
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def prepare(
+        self, conn: AsyncConnection, incoming: list[IncomingDocument], sender_of: list[str]
+    ) -> None:
+        keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
+        self.bundles = await bundles.ensure(conn, keys, self.now, self.deadline)
+        self.known = await documents.by_guids(
+            conn,
+            [
+                (sender, inc.document.kind.value, inc.document.guid)
+                for sender, inc in zip(sender_of, incoming, strict=True)
+            ],
+        )
+        ids = sorted(int(b["id"]) for b in self.bundles.values())
+        self.latest = await documents.latest_in_bundles(conn, ids)
+        numbers = sorted({k for inc in incoming if (k := waybill_key(inc)) is not None})
+        order_nos = sorted({order_no for _, order_no in self.bundles})
+        self.waybills = {k: [] for k in numbers}
+        seen: dict[int, Row] = {}
+        for row in await documents.waybill_versions(conn, numbers):
+            seen.setdefault(int(row["id"]), row)
+        for row in await documents.waiting_waybills(conn, order_nos):
+            seen.setdefault(int(row["id"]), row)
+        wanted_orders = set(order_nos)
+        for row in seen.values():
+            number = (row["logistics_code"], row["logistics_no"])
+            if number in self.waybills:
+                self.waybills[number].append(row)
+            if row["direction"] == "I" and row["order_no"] in wanted_orders:
+                self.waiting.setdefault(row["order_no"], []).append(row)
+
+    async def latest_version(
+        self, conn: AsyncConnection, inc: IncomingDocument, bundle: Row | None
+    ) -> Row | None:
+        """The newest version of the document ``inc`` would replace."""
+        doc = inc.document
+        if isinstance(doc, Logistics):
+            return _newest(self.waybills[(doc.logisticsCode, doc.logisticsNo)])
+        assert bundle is not None
+        return self.latest.get((int(bundle["id"]), doc.kind.value))
+
+    async def ever_in_bundle(self, conn: AsyncConnection, bundle: Row, kind: str) -> bool:
+        """Whether the bundle has held any version of ``kind``."""
+        if kind != Kind.LOGISTICS.value:
+            return (int(bundle["id"]), kind) in self.latest
+        await self.flush_documents(conn)  # waybills attached in this batch count too
+        where = documents.in_bundle(int(bundle["id"]), kind)
+        return await documents.latest_version(conn, where) is not None
+
+    def current_waybill(self, number: WaybillKey) -> Row | None:
+        return next((r for r in self.waybills[number] if r["status"] == "current"), None)
+
+    def waiting_for(self, order_no: str) -> list[Row]:
+        """Import waybills naming ``order_no`` that no bundle holds."""
+        return [
+            r
+            for r in self.waiting.get(order_no, [])
+            if r["status"] == "current" and r["bundle_id"] is None
+        ]
+
+    # --- bundles -------------------------------------------------------------------------
+
+    def version_of(self, bundle: Row) -> int:
+        return self.versions.get(int(bundle["id"]), int(bundle["version"]))
+
+    def bump(self, bundle: Row) -> int:
+        version = self.version_of(bundle) + 1
+        self.versions[int(bundle["id"])] = version
+        return version
+
+    def record(self, bundle_id: int, version: int, event: str, detail: Row) -> None:
+        self.events.append(
+            {
+                "bundle_id": bundle_id,
+                "at": self.now,
+                "version": version,
+                "event": event,
+                "detail": detail,
+            }
+        )
+
+    def record_document(
+        self, bundle_id: int, version: int, event: str, detail: Row, row: Row
+    ) -> None:
+        """An event naming a document row by its id, known once the row is written."""
+        detail["documentId"] = row["id"]
+        if row["id"] is None:
+            self.pending_refs.append((detail, row))
+        self.record(bundle_id, version, event, detail)
+
+    # --- documents -----------------------------------------------------------------------
+
+    def add_document(self, values: Row) -> Row:
+        """A new document row, written at the next ``flush_documents``."""
+        row = {"id": None, **values}
+        self.unwritten.append(row)
+        self.known[(row["sender"], row["kind"], row["guid"])] = {
+            "digest": row["digest"],
+            "return_status": row["return_status"],
+        }
+        if row["kind"] == Kind.LOGISTICS.value:
+            self.waybills[(row["logistics_code"], row["logistics_no"])].append(row)
+            if row["direction"] == "I" and row["order_no"]:
+                self.waiting.setdefault(row["order_no"], []).append(row)
+        elif row["bundle_id"] is not None:
+            self.latest[(int(row["bundle_id"]), row["kind"])] = row
+        return row
+
+    def change(self, row: Row, **values: Any) -> None:
+        """Change a document row, stored or not."""
+        row.update(values)
+        if row["id"] is not None:
+            self.updates.setdefault(int(row["id"]), {}).update(values)
+
+    async def flush_documents(self, conn: AsyncConnection) -> None:
+        if self.unwritten:
+            ids = await documents.insert_many(conn, self.unwritten)
+            for row, doc_id in zip(self.unwritten, ids, strict=True):
+                row["id"] = doc_id
+            for detail, row in self.pending_refs:
+                detail["documentId"] = row["id"]
+            self.unwritten = []
+            self.pending_refs = []
+        if self.updates:
+            await documents.update_many(conn, list(self.updates.items()))
+            self.updates = {}
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        """Write everything gathered so far."""
+        await self.flush_documents(conn)
+        await bundles.save_many(conn, [(i, {"version": v}) for i, v in self.versions.items()])
+        await events.record_many(conn, self.events)
+        self.versions.clear()
+        self.events.clear()
