@@ -16,7 +16,9 @@ from typing import Any
 from service.messages.documents import Document, document_from_json
 from service.messages.registry import Kind
 
-_MAX_ENTRIES = 50_000
+# Enough for the documents of bundles still being completed at a few thousand docs/s;
+# a few KB each, so tens of MB at most.
+_MAX_ENTRIES = 10_000
 _cache: OrderedDict[tuple[str, int, str], Document] = OrderedDict()
 
 
