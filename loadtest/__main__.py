@@ -1,0 +1,338 @@
+"""``python -m loadtest {run,bench,soak,ceiling}``: see each command's --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loadtest.driver import DriveConfig
+from loadtest.traffic import TrafficConfig, all_mistakes
+
+OUT = Path(__file__).resolve().parent / "out"
+# Order numbers default to a value that grows with the clock, so runs against one
+# long-lived database do not reuse each other's (ebpCode, orderNo).
+_EPOCH_2026 = 1_767_225_600
+
+
+def _default_first_number() -> int:
+    return int(datetime.now(UTC).timestamp() - _EPOCH_2026) * 10_000
+
+
+def _share(text: str) -> tuple[str, float]:
+    code, _, value = text.partition("=")
+    if not value:
+        raise argparse.ArgumentTypeError("expected CODE=SHARE, e.g. PAYMENT_AMOUNT=0.05")
+    return code.strip().upper(), float(value)
+
+
+def _env(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE, e.g. SANDAN_LOG_LEVEL=WARNING")
+    return name, value
+
+
+def _traffic_args(
+    p: argparse.ArgumentParser, consignments: int, several_sizes: bool = False
+) -> None:
+    g = p.add_argument_group("traffic")
+    g.add_argument(
+        "--consignments", type=int, default=consignments,
+        help=f"consignments to play, 3-4 documents each (default {consignments})",
+    )
+    if several_sizes:
+        # one command for the whole benchmark: "1,100" runs it once per size
+        g.add_argument(
+            "--docs-per-message", default="1", metavar="N[,N...]",
+            help="documents of one kind per message, 1..100; a list such as 1,100 runs the "
+            "bench once per size (default 1)",
+        )
+    else:
+        g.add_argument(
+            "--docs-per-message", type=int, default=1, metavar="N",
+            help="documents of one kind per message, 1..100 (default 1)",
+        )
+    g.add_argument(
+        "--mismatch-share", type=float, default=0.3, metavar="SHARE",
+        help="share of consignments with one mistake, spread evenly over the mismatch "
+        "codes that apply to each regime (default 0.3)",
+    )
+    g.add_argument(
+        "--mismatch", type=_share, action="append", metavar="CODE=SHARE",
+        help="explicit share for one mismatch code (repeat; replaces --mismatch-share). "
+        f"Codes: {', '.join(all_mistakes())}",
+    )
+    g.add_argument(
+        "--spread", type=int, default=200,
+        help="a consignment's documents arrive spread over this many consignments' worth "
+        "of traffic, in shuffled order (default 200)",
+    )
+    g.add_argument("--seed", type=int, default=11)
+    g.add_argument(
+        "--first-number", type=int, default=None,
+        help="first order number (default: grows with the clock, so reruns never collide)",
+    )
+
+
+def _drive_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sending")
+    g.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
+    g.add_argument(
+        "--rate", type=float, default=0.0,
+        help="documents/s to offer (open loop); 0 = as fast as answers come (default)",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _traffic(args: argparse.Namespace) -> TrafficConfig:
+    return TrafficConfig(
+        consignments=args.consignments,
+        docs_per_message=args.docs_per_message,
+        mismatch_share=args.mismatch_share,
+        mismatch_shares=dict(args.mismatch) if args.mismatch else None,
+        spread=args.spread,
+        seed=args.seed,
+        first_number=(
+            args.first_number if args.first_number is not None else _default_first_number()
+        ),
+    )
+
+
+def _drive(args: argparse.Namespace) -> DriveConfig:
+    return DriveConfig(
+        connections=args.connections, rate=args.rate, progress=not args.no_progress
+    )
+
+
+def _out(args: argparse.Namespace, command: str) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    return OUT / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def _run(args: argparse.Namespace) -> int:
+    from loadtest.bench import drive_json, traffic_json
+    from loadtest.machine import describe, machine
+    from loadtest.plot import plot
+    from loadtest.run import Target, run_traffic
+    from loadtest.servers import provision_keys
+    from loadtest.traffic import document_count, messages, plan
+
+    keys = dict(args.key or [])
+    if args.provision is not None:
+        keys = {**provision_keys(args.provision), **keys}
+    if not keys:
+        print("give --key ROLE=KEY for each sender role, or --provision DATABASE_URL",
+              file=sys.stderr)
+        return 2
+    config = _traffic(args)
+    planned = plan(config)
+    total = document_count(planned)
+    outgoing: Any = messages(config, planned)
+    if args.prerender:
+        print(f"rendering {total} documents ...", flush=True)
+        outgoing = list(outgoing)
+    conditions = {"machine": machine()}
+    print(describe(conditions), flush=True)
+    target = Target(
+        args.url, keys, decides=not args.no_decisions, server_pid=args.server_pid
+    )
+    report = asyncio.run(run_traffic(target, planned, outgoing, total, _drive(args)))
+    result = {
+        "kind": "run",
+        "url": args.url,
+        "traffic": traffic_json(config),
+        "drive": drive_json(_drive(args)),
+        "conditions": conditions,
+        **report,
+    }
+    out = _out(args, "run")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(result, indent=2, default=str))
+    plot({"sandan": report}, out / "report.png", f"run against {args.url}")
+    summary = {k: v for k, v in result.items() if k not in ("timeline", "conditions")}
+    print(json.dumps(summary, indent=2, default=str))
+    print(f"report: {out / 'report.json'}  plot: {out / 'report.png'}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from loadtest.bench import TARGETS, BenchConfig, run_bench
+
+    targets = tuple(args.targets.split(",")) if args.targets else TARGETS
+    unknown = set(targets) - set(TARGETS)
+    if unknown:
+        print(f"unknown targets {sorted(unknown)}; choose from {TARGETS}", file=sys.stderr)
+        return 2
+    sizes = [int(size) for size in str(args.docs_per_message).split(",")]
+    out = _out(args, "bench")
+    summary: dict[str, Any] = {}
+    # One command for the whole benchmark: each message size is its own bench, in turn.
+    for size in sizes:
+        args.docs_per_message = size
+        result = run_bench(
+            BenchConfig(
+                traffic=_traffic(args),
+                drive=_drive(args),
+                out=out if len(sizes) == 1 else out / f"{size}-per-message",
+                database=None if args.sqlite else args.database,
+                targets=targets,
+                env=dict(args.env or []),
+                keep_databases=args.keep_databases,
+            )
+        )
+        summary[f"{size} per message"] = result["ratios"]
+    if len(sizes) > 1:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from loadtest.soak import SoakConfig, run_soak
+
+    run_soak(
+        SoakConfig(
+            drive=_drive(args),
+            out=_out(args, "soak"),
+            database=None if args.sqlite else args.database,
+            pending=args.pending,
+            duration=args.duration,
+            consignments=args.consignments,
+            docs_per_message=args.docs_per_message,
+            mismatch_share=args.mismatch_share,
+            env=dict(args.env or []),
+            keep_databases=args.keep_databases,
+        )
+    )
+    return 0
+
+
+def _ceiling(args: argparse.Namespace) -> int:
+    from loadtest.ceiling.app import serve
+    from service.config import get_settings
+    from service.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from loadtest.servers import DEFAULT_POSTGRES
+
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtest",
+        description="Sandan's traffic generator and benchmark. Reports (JSON + PNG) go to "
+        "loadtest/out/<command>-<time>/ unless --out says otherwise.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="play traffic against a running service",
+        description="Play consignments against a running Sandan: docs/s accepted, "
+        "decisions/s, ingest latency, decision latency (completing document accepted -> "
+        "manifest entry read by a long-polling operator key), errors by code.",
+    )
+    run.add_argument("--url", default="http://127.0.0.1:8000")
+    run.add_argument(
+        "--key", type=_env, action="append", metavar="ROLE=KEY",
+        help="API key per role: platform, payment, logistics, agent, and operator (reads "
+        "the manifest); repeat",
+    )
+    run.add_argument(
+        "--provision", metavar="DATABASE_URL",
+        help="create the keys in the service's database instead (the demo enterprises)",
+    )
+    run.add_argument(
+        "--no-decisions", action="store_true", help="do not follow the manifest (a ceiling)"
+    )
+    run.add_argument(
+        "--prerender", action="store_true",
+        help="build every message before the clock starts (else while sending)",
+    )
+    run.add_argument("--server-pid", type=int, help="sample this process's RSS and CPU")
+    run.add_argument("--out", help="report directory")
+    _traffic_args(run, 2000)
+    _drive_args(run)
+    run.set_defaults(func=_run)
+
+    bench = sub.add_parser(
+        "bench",
+        help="ceiling, baseline and sandan with the same traffic, in one run",
+        description="Start the parse-and-validate-only ceiling, the one-transaction-per-"
+        "document baseline and the real service, each on a fresh database, play the same "
+        "traffic against each, and report Sandan's figures as ratios to both, with the "
+        "machine's conditions.",
+    )
+    bench.add_argument(
+        "--database", default=DEFAULT_POSTGRES,
+        help=f"PostgreSQL server to create the databases on (default {DEFAULT_POSTGRES})",
+    )
+    bench.add_argument("--sqlite", action="store_true", help="SQLite files instead")
+    bench.add_argument(
+        "--targets", help="comma-separated subset of ceiling,baseline,sandan (default all)"
+    )
+    bench.add_argument(
+        "--env", type=_env, action="append", metavar="NAME=VALUE",
+        help="extra environment for every server, e.g. SANDAN_INTAKE_BATCH_MAX_DOCUMENTS=1000",
+    )
+    bench.add_argument("--keep-databases", action="store_true")
+    bench.add_argument("--out", help="report directory")
+    _traffic_args(bench, 5000, several_sizes=True)
+    _drive_args(bench)
+    bench.set_defaults(func=_bench)
+
+    soak = sub.add_parser(
+        "soak",
+        help="hold a rate at zero, then at N pending bundles; throughput and memory",
+        description="Start Sandan on a fresh database, hold the traffic for --duration "
+        "seconds, seed --pending order-only bundles by bulk SQL (deadline a year away, so "
+        "they stay pending), hold the same traffic again, and compare: throughput and the "
+        "server's RSS over time.",
+    )
+    soak.add_argument("--database", default=DEFAULT_POSTGRES)
+    soak.add_argument("--sqlite", action="store_true", help="SQLite file instead")
+    soak.add_argument("--pending", type=int, default=1_000_000, help="bundles to seed (1e6)")
+    soak.add_argument(
+        "--duration", type=float, default=120,
+        help="seconds per phase at --rate: sizes the traffic (default 120)",
+    )
+    soak.add_argument(
+        "--consignments", type=int, default=20_000,
+        help="consignments per phase when --rate is 0 (as fast as possible; default 20000)",
+    )
+    soak.add_argument("--docs-per-message", type=int, default=1)
+    soak.add_argument("--mismatch-share", type=float, default=0.3)
+    soak.add_argument("--env", type=_env, action="append", metavar="NAME=VALUE")
+    soak.add_argument("--keep-databases", action="store_true")
+    soak.add_argument("--out", help="report directory")
+    _drive_args(soak)
+    soak.set_defaults(func=_soak)
+
+    ceiling = sub.add_parser(
+        "ceiling",
+        help="serve the parse-and-validate-only endpoint (keys from SANDAN_DATABASE_URL)",
+    )
+    ceiling.add_argument("--host", default="127.0.0.1")
+    ceiling.add_argument("--port", type=int, default=8001)
+    ceiling.set_defaults(func=_ceiling)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

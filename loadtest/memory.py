@@ -1,0 +1,60 @@
+"""Sampling the server's resident memory and CPU once a second while traffic runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import psutil
+
+from loadtest.driver import Clock
+
+
+@dataclass(slots=True)
+class Sample:
+    t: float
+    rss_mb: float
+    # CPU of the server (all its processes) and of this generator, in % of one core
+    server_cpu: float
+    generator_cpu: float
+
+
+@dataclass(slots=True)
+class Sampler:
+    pid: int | None
+    clock: Clock
+    interval: float = 1.0
+    samples: list[Sample] = field(default_factory=list)
+
+    def _processes(self) -> list[psutil.Process]:
+        if self.pid is None:
+            return []
+        try:
+            root = psutil.Process(self.pid)
+            # a server with worker processes: its children are the workers
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    _me: psutil.Process = field(default_factory=psutil.Process)
+    _procs: list[psutil.Process] = field(default_factory=list)
+
+    def sample(self) -> None:
+        """One sample now (CPU: since the previous one)."""
+        if not self._procs:
+            self._procs = self._processes()
+        rss = cpu = 0.0
+        for proc in self._procs:
+            with contextlib.suppress(psutil.Error):
+                rss += proc.memory_info().rss
+                cpu += proc.cpu_percent()
+        self.samples.append(Sample(self.clock(), rss / 2**20, cpu, self._me.cpu_percent()))
+
+    async def run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.interval)
+
+    def peak_rss_mb(self) -> float | None:
+        return max((s.rss_mb for s in self.samples), default=None)
