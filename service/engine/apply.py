@@ -15,7 +15,6 @@ from service.engine.batch import BatchState, Row, bundle_key
 from service.engine.incoming import IncomingDocument, Outcome
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
-from service.store import bundles
 
 __all__ = ["BatchState", "apply_document", "bundle_key", "meeting_points"]
 
@@ -121,37 +120,14 @@ async def _bundle_for(
         return state.bundles[key]
     doc = inc.document
     assert isinstance(doc, Logistics)
-    named = await bundles.naming_waybill(conn, doc.logisticsCode, doc.logisticsNo)
+    named = state.naming_bundles((doc.logisticsCode, doc.logisticsNo))
     if named:
-        return await _locked(conn, min(named, key=lambda b: _claim_rank(b, doc.orderNo)), state)
+        return min(named, key=lambda b: _claim_rank(b, doc.orderNo))
     if doc.direction is Direction.IMPORT and doc.orderNo:
-        same_order = await _holding_order_no(conn, doc.orderNo, state)
+        same_order = state.holding_order_no(doc.orderNo)
         if len(same_order) == 1:
-            return await _locked(conn, same_order[0], state)
+            return same_order[0]
     return None
-
-
-async def _locked(
-    conn: AsyncConnection, bundle: dict[str, Any], state: BatchState
-) -> dict[str, Any]:
-    """A bundle a waybill found through a secondary key, locked like the ones the batch
-    named: its version is bumped in memory and written at the end, so no other transaction
-    may bump it in between."""
-    key = (bundle["ebp_code"], bundle["order_no"])
-    if key not in state.bundles:
-        row = await bundles.get(conn, int(bundle["id"]), lock=True)
-        assert row is not None
-        state.bundles[key] = row
-    return state.bundles[key]
-
-
-async def _holding_order_no(
-    conn: AsyncConnection, order_no: str, state: BatchState
-) -> list[dict[str, Any]]:
-    """Bundles with this orderNo that hold something: rows made for rejected documents are
-    no meeting point."""
-    rows = await bundles.with_order_no(conn, order_no)
-    return [row for row in rows if state.version_of(row) > 0]
 
 
 async def _touch(
@@ -167,12 +143,7 @@ async def _touch(
     claimed: list[Row] = []
     if isinstance(doc, Inventory):
         named = doc.appType != "3"
-        await bundles.save(
-            conn,
-            bundle_id,
-            inv_logistics_code=doc.logisticsCode if named else None,
-            inv_logistics_no=doc.logisticsNo if named else None,
-        )
+        state.name_waybill(bundle, (doc.logisticsCode, doc.logisticsNo) if named else None)
         if named:
             claimed += await _claim_named_waybill(conn, bundle, doc, state)
     version = state.bump(bundle)
@@ -209,20 +180,20 @@ async def _claim_named_waybill(
     if found is None or found["bundle_id"] == bundle_id:
         return []
     if found["bundle_id"] is not None:
-        holder = await bundles.get(conn, found["bundle_id"], lock=True)
-        if holder is not None:
-            if holder["state"] == "released":
-                return []
-            names_it = (holder["inv_logistics_code"], holder["inv_logistics_no"]) == (
-                inventory.logisticsCode,
-                inventory.logisticsNo,
-            )
-            if names_it and _claim_rank(holder, found["order_no"]) < _claim_rank(
-                bundle, found["order_no"]
-            ):
-                return []
-            state.bump(holder)
-        state.dirty.add(int(found["bundle_id"]))
+        # held since the batch began: the waybill's number is one the batch names
+        holder = state.by_id[int(found["bundle_id"])]
+        if holder["state"] == "released":
+            return []
+        names_it = (holder["inv_logistics_code"], holder["inv_logistics_no"]) == (
+            inventory.logisticsCode,
+            inventory.logisticsNo,
+        )
+        if names_it and _claim_rank(holder, found["order_no"]) < _claim_rank(
+            bundle, found["order_no"]
+        ):
+            return []
+        state.bump(holder)
+        state.dirty.add(int(holder["id"]))
     state.change(found, bundle_id=bundle_id)
     return [found]
 
@@ -232,7 +203,7 @@ async def _claim_waiting_by_order(
 ) -> list[Row]:
     """A new bundle takes waybills that waited for its orderNo, if it is the only such bundle."""
     waiting = state.waiting_for(order_no)
-    if not waiting or len(await _holding_order_no(conn, order_no, state)) != 1:
+    if not waiting or len(state.holding_order_no(order_no)) != 1:
         return []
     for waybill in waiting:
         state.change(waybill, bundle_id=bundle_id)

@@ -59,8 +59,16 @@ class BatchState:
     now: datetime
     deadline: timedelta
     dirty: set[int] = field(default_factory=set)
-    # (ebpCode, orderNo) -> the bundle row, as locked at the start of the batch
+    # (ebpCode, orderNo) -> every bundle row the batch may touch, locked at its start: the
+    # ones its documents name, and the ones reachable through their secondary keys
     bundles: dict[tuple[str, str], Row] = field(default_factory=dict)
+    by_id: dict[int, Row] = field(default_factory=dict)
+    # waybill number -> ids of the held bundles whose inventory names it
+    naming: dict[WaybillKey, set[int]] = field(default_factory=dict)
+    # orderNo -> ids of the held bundles with that orderNo
+    by_order: dict[str, set[int]] = field(default_factory=dict)
+    # bundle id -> column values to write at ``flush`` (besides the version)
+    bundle_changes: dict[int, Row] = field(default_factory=dict)
     # (sender, kind, guid) -> digest and returnStatus of a stored document
     known: dict[tuple[str, str, str], Row] = field(default_factory=dict)
     # bundle id -> its version as this batch has bumped it
@@ -109,6 +117,62 @@ class BatchState:
                 self.waybills[number].append(row)
             if row["direction"] == "I" and row["order_no"] in wanted_orders:
                 self.waiting.setdefault(row["order_no"], []).append(row)
+        await self._hold_related(conn, incoming, numbers, order_nos, seen.values())
+
+    async def _hold_related(
+        self,
+        conn: AsyncConnection,
+        incoming: list[IncomingDocument],
+        numbers: list[WaybillKey],
+        order_nos: list[str],
+        waybill_rows: Any,
+    ) -> None:
+        """Lock the bundles the batch may reach through a waybill (the ones naming it,
+        holding it, or sharing its orderNo) and index everything held in memory."""
+        waybill_orders = {
+            doc.orderNo
+            for inc in incoming
+            if isinstance(doc := inc.document, Logistics) and doc.orderNo
+        }
+        holders = sorted({int(r["bundle_id"]) for r in waybill_rows if r["bundle_id"] is not None})
+        related = await bundles.lock_related(
+            conn, numbers, sorted(waybill_orders | set(order_nos)), holders
+        )
+        for row in related:
+            self.bundles.setdefault((row["ebp_code"], row["order_no"]), row)
+        for row in self.bundles.values():
+            bundle_id = int(row["id"])
+            self.by_id[bundle_id] = row
+            self.by_order.setdefault(row["order_no"], set()).add(bundle_id)
+            if row["inv_logistics_code"] is not None:
+                number = (row["inv_logistics_code"], row["inv_logistics_no"])
+                self.naming.setdefault(number, set()).add(bundle_id)
+
+    def naming_bundles(self, number: WaybillKey) -> list[Row]:
+        return [self.by_id[i] for i in sorted(self.naming.get(number, ()))]
+
+    def holding_order_no(self, order_no: str) -> list[Row]:
+        """Bundles with this orderNo that hold something: rows made for rejected documents
+        are no meeting point."""
+        return [
+            self.by_id[i]
+            for i in sorted(self.by_order.get(order_no, ()))
+            if self.version_of(self.by_id[i]) > 0
+        ]
+
+    def name_waybill(self, bundle: Row, number: WaybillKey | None) -> None:
+        """The bundle's inventory now names ``number`` (None: names nothing)."""
+        bundle_id = int(bundle["id"])
+        if bundle["inv_logistics_code"] is not None:
+            old = (bundle["inv_logistics_code"], bundle["inv_logistics_no"])
+            self.naming.get(old, set()).discard(bundle_id)
+        code, no = number if number is not None else (None, None)
+        bundle["inv_logistics_code"], bundle["inv_logistics_no"] = code, no
+        self.bundle_changes.setdefault(bundle_id, {}).update(
+            inv_logistics_code=code, inv_logistics_no=no
+        )
+        if number is not None:
+            self.naming.setdefault(number, set()).add(bundle_id)
 
     async def latest_version(
         self, conn: AsyncConnection, inc: IncomingDocument, bundle: Row | None
@@ -209,7 +273,10 @@ class BatchState:
     async def flush(self, conn: AsyncConnection) -> None:
         """Write everything gathered so far."""
         await self.flush_documents(conn)
-        await bundles.save_many(conn, [(i, {"version": v}) for i, v in self.versions.items()])
+        for bundle_id, version in self.versions.items():
+            self.bundle_changes.setdefault(bundle_id, {})["version"] = version
+        await bundles.save_many(conn, list(self.bundle_changes.items()))
+        self.bundle_changes.clear()
         await events.record_many(conn, self.events)
         self.versions.clear()
         self.events.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.dialect import for_update, insert_ignore
@@ -79,43 +79,29 @@ async def get_by_key(conn: AsyncConnection, ebp_code: str, order_no: str) -> Row
     return dict(row) if row else None
 
 
-async def naming_waybill(
-    conn: AsyncConnection, logistics_code: str, logistics_no: str
+async def lock_related(
+    conn: AsyncConnection,
+    waybills: list[tuple[str, str]],
+    order_nos: list[str],
+    ids: list[int],
 ) -> list[Row]:
-    """Bundles whose current inventory names this waybill."""
-    rows = (
-        (
-            await conn.execute(
-                select(bundles)
-                .where(
-                    bundles.c.inv_logistics_code == logistics_code,
-                    bundles.c.inv_logistics_no == logistics_no,
-                )
-                .order_by(bundles.c.id)
+    """Lock, in key order, the bundles a batch may reach through secondary keys: those
+    whose inventory names one of ``waybills``, those with one of ``order_nos``, and ``ids``
+    (bundles holding those waybills)."""
+    if not (waybills or order_nos or ids):
+        return []
+    stmt = (
+        select(bundles)
+        .where(
+            or_(
+                tuple_(bundles.c.inv_logistics_code, bundles.c.inv_logistics_no).in_(waybills),
+                bundles.c.order_no.in_(order_nos),
+                bundles.c.id.in_(ids),
             )
         )
-        .mappings()
-        .all()
+        .order_by(bundles.c.ebp_code, bundles.c.order_no)
     )
-    return [dict(r) for r in rows]
-
-
-async def with_order_no(conn: AsyncConnection, order_no: str, limit: int = 10) -> list[Row]:
-    """Bundles with this orderNo (including rows ``ensure`` made this transaction for
-    documents that were then rejected: callers skip those by version)."""
-    rows = (
-        (
-            await conn.execute(
-                select(bundles)
-                .where(bundles.c.order_no == order_no)
-                .order_by(bundles.c.id)
-                .limit(limit)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
+    return [dict(r) for r in (await conn.execute(for_update(conn, stmt))).mappings()]
 
 
 async def drop_untouched(conn: AsyncConnection, ids: list[int]) -> None:
