@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import bundles, ingest, manifest, metrics, middleware, ops, problems
+from service.api import bundles, ingest, manifest, metrics, middleware, ops, problems, review
 from service.api.services import Services
 from service.config import Settings, get_settings
 from service.engine.decide import Decided
@@ -23,6 +23,7 @@ from service.security.auth import KeyCache
 from service.security.pii import PiiProtector
 from service.store import keys as key_store
 from service.store.database import Database
+from service.web.install import install as install_review_ui
 
 
 def build_services(settings: Settings) -> Services:
@@ -87,6 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     middleware.install(app)
-    for router in (ingest.router, bundles.router, manifest.router, ops.router, metrics.router):
+    for router in (
+        ingest.router,
+        bundles.router,
+        manifest.router,
+        review.router,
+        ops.router,
+        metrics.router,
+    ):
         app.include_router(router)
+    install_review_ui(app, settings)
     return app

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_PII_KEY = "sandan-development-pii-key-change-me"
+DEVELOPMENT_SESSION_SECRET = "sandan-development-session-secret-change-me"
 
 # Default comprehensive-tax table: HS-code prefix -> (VAT rate, consumption tax rate).
 # The longest matching prefix wins; "" is the fallback. Rates are statutory; the 70 % retail
@@ -100,6 +101,15 @@ class Settings(BaseSettings):
     # Secret for the keyed hash of buyer IDs and phone numbers (annual ledger, comparisons).
     pii_key: str = DEVELOPMENT_PII_KEY
 
+    # --- review UI (/review) -------------------------------------------------------------
+    # Signs the operators' session cookies; the same in every process behind one balancer.
+    session_secret: str = DEVELOPMENT_SESSION_SECRET
+    # Mark the session cookie Secure (sent over HTTPS only): on wherever TLS terminates in
+    # front of Sandan; off by default so the embedded http://127.0.0.1 setup can log in.
+    session_cookie_secure: bool = False
+    # An operator signs in again after this long.
+    session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
+
     # --- manifest ------------------------------------------------------------------------
     manifest_max_limit: int = 1000
     manifest_max_wait_seconds: float = 60
@@ -169,6 +179,8 @@ class Settings(BaseSettings):
     def _refuse_development_secrets(self) -> Settings:
         if self.environment != "development" and self.pii_key == DEVELOPMENT_PII_KEY:
             raise ValueError("SANDAN_PII_KEY must be set outside development")
+        if self.environment != "development" and self.session_secret == DEVELOPMENT_SESSION_SECRET:
+            raise ValueError("SANDAN_SESSION_SECRET must be set outside development")
         return self
 
     @property

@@ -13,6 +13,7 @@
     ├── NotFound                  NOT_FOUND            404
     ├── InvalidRequest            INVALID_REQUEST      422
     ├── VersionConflict           VERSION_CONFLICT     409
+    ├── ActionNotAllowed          ACTION_NOT_ALLOWED   409  (an operator action the state refuses)
     └── ServiceUnavailable        UNAVAILABLE          503
         └── BrokerUnavailable     UNAVAILABLE          503  (service/queue/broker.py: NATS)
 
@@ -93,6 +94,11 @@ class InvalidRequest(SandanError):
 
 class VersionConflict(SandanError):
     code = "VERSION_CONFLICT"
+    status = 409
+
+
+class ActionNotAllowed(SandanError):
+    code = "ACTION_NOT_ALLOWED"
     status = 409
 
 

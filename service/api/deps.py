@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from service.api.services import Services
-from service.errors import Unauthenticated
+from service.errors import Forbidden, Unauthenticated
+from service.messages.registry import Role
 from service.security.keys import Caller
 
 
@@ -31,3 +32,13 @@ async def get_caller(request: Request, services: ServicesDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+async def get_operator(caller: CallerDep) -> Caller:
+    """The caller, who must hold the operator role (review API, SPEC §6.4)."""
+    if Role.OPERATOR not in caller.roles:
+        raise Forbidden("the operator role is required")
+    return caller
+
+
+OperatorDep = Annotated[Caller, Depends(get_operator)]

@@ -189,3 +189,31 @@ relay_position = Table(
     Column("seq", BigInteger, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
 )
+
+# The review queue lists bundles of one state oldest first (service/store/review.py).
+Index("ix_bundles_state_first_seen_at", bundles.c.state, bundles.c.first_seen_at)
+
+review_actions = Table(
+    "review_actions",
+    metadata,
+    # The audit trail of operator actions (SPEC §6.4): who, when, why, on which bundle
+    # version, and the manifest entry the action appended. Written in the action's own
+    # transaction; never updated or deleted.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    # The operator: the key's name, or its enterprise code when it has none.
+    Column("actor", String(100), nullable=False),
+    Column("key_id", Id, nullable=False),
+    # release | reject | reopen
+    Column("action", String(10), nullable=False),
+    Column("reason", Text, nullable=False),
+    # The version the operator saw, and the version the action produced.
+    Column("bundle_version", Integer, nullable=False),
+    Column("new_version", Integer, nullable=False),
+    Column("state_before", String(10), nullable=False),
+    Column("state_after", String(10), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "bundle_id"),
+    Index(None, "at"),
+)
