@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store import bulk
 from service.store.dialect import for_update, insert_ignore
 from service.store.tables import bundles
 
@@ -123,17 +124,8 @@ async def get_many(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
 
 
 async def save_many(conn: AsyncConnection, changes: list[tuple[int, dict[str, Any]]]) -> None:
-    """Many ``save``s in as few statements as there are distinct sets of columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for bundle_id, values in changes:
-        groups.setdefault(tuple(sorted(values)), []).append({"b_id": bundle_id, **values})
-    for columns, params in groups.items():
-        stmt = (
-            update(bundles)
-            .where(bundles.c.id == bindparam("b_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
-        await conn.execute(stmt, params)
+    """Many ``save``s in one statement per distinct set of columns."""
+    await bulk.update_by_id(conn, bundles, changes)
 
 
 async def bump_version(conn: AsyncConnection, bundle_id: int) -> int:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import and_, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store import bulk
 from service.store.tables import documents
 
 Row = dict[str, Any]
@@ -93,17 +94,8 @@ async def insert_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:
 
 
 async def update_many(conn: AsyncConnection, changes: list[tuple[int, Row]]) -> None:
-    """Column updates of stored rows, as few statements as there are sets of columns."""
-    groups: dict[tuple[str, ...], list[Row]] = {}
-    for doc_id, values in changes:
-        groups.setdefault(tuple(sorted(values)), []).append({"d_id": doc_id, **values})
-    for columns, params in groups.items():
-        stmt = (
-            update(documents)
-            .where(documents.c.id == bindparam("d_id"))
-            .values({c: bindparam(c) for c in columns})
-        )
-        await conn.execute(stmt, params)
+    """Column updates of stored rows (see ``bulk.update_by_id``)."""
+    await bulk.update_by_id(conn, documents, changes)
 
 
 async def latest_version(conn: AsyncConnection, where: Any) -> Row | None:
