@@ -25,13 +25,12 @@ from service.demo.mistakes import MISMATCHES, with_mistake
 from service.demo.play import KIND_ROLE, VARIANTS
 from service.messages.registry import Kind
 
-# Export INVENTORY_LOGISTICS names a waybill that never arrives, like the MISSING_* mistakes:
-# such a bundle only decides at its deadline, hours later, so it shows no decision latency.
-_UNDECIDABLE = {("E", "INVENTORY_LOGISTICS")}
-
 
 def _decides_before_deadline(direction: str, code: str) -> bool:
-    return not code.startswith("MISSING_") and (direction, code) not in _UNDECIDABLE
+    """MISSING_* mistakes (a document withheld, or an export inventory naming a waybill that
+    never comes) decide only at the deadline, hours later: no decision latency to measure."""
+    return not code.startswith("MISSING_")
+
 MAX_DOCUMENTS_PER_MESSAGE = 100
 
 
