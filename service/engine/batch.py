@@ -196,12 +196,14 @@ class BatchState:
         return next((r for r in self.waybills[number] if r["status"] == "current"), None)
 
     def waiting_for(self, order_no: str) -> list[Row]:
-        """Import waybills naming ``order_no`` that no bundle holds."""
-        return [
+        """Import waybills naming ``order_no`` that no bundle holds, in arrival order (stored
+        ones by id, then this batch's as they came)."""
+        rows = [
             r
             for r in self.waiting.get(order_no, [])
             if r["status"] == "current" and r["bundle_id"] is None
         ]
+        return sorted(rows, key=lambda r: r["id"] if r["id"] is not None else _UNWRITTEN)
 
     # --- bundles -------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from service.rules.bundle import BundleDocuments
 from service.rules.evaluate import Evaluation, Outcome, evaluate
 from service.rules.limits import transaction_value
 from service.store import bundles, documents, events, ledger, manifest
+from service.store.dialect import advisory_locks
 
 ENGINE = "engine"
 
@@ -110,8 +111,11 @@ async def decide_many(
     judged = [
         (rows[i], current_documents(held[i], rows[i], database)) for i in ids if i in rows
     ]
-    keys = {ledger_key(docs.order) for _, docs in judged} - {None}
-    totals = await ledger.year_totals(conn, keys)  # type: ignore[arg-type]
+    keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
+    # Two workers releasing orders of one buyer at once must not both read the total from
+    # before the other's release (ANNUAL_LIMIT): the buyer-year is held until commit.
+    await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in keys))
+    totals = await ledger.year_totals(conn, keys)
     plan = _Plan(now)
     for bundle, docs in judged:
         _judge(plan, bundle, docs, totals, settings)
@@ -149,6 +153,9 @@ class _Plan:
         )
 
     async def write(self, conn: AsyncConnection) -> list[Decided]:
+        # Ledger rows before the manifest counter, the order operator actions take them in
+        # (engine/review.py): the two cannot deadlock each other.
+        await ledger.add_many(conn, self.ledger)
         seqs = await manifest.append_many(conn, [p.entry for p in self.decisions])
         out: list[Decided] = []
         for pending, seq in zip(self.decisions, seqs, strict=True):
@@ -164,7 +171,6 @@ class _Plan:
                 )
             )
         await bundles.save_many(conn, self.saves)
-        await ledger.add_many(conn, self.ledger)
         await events.record_many(conn, self.events)
         return out
 
