@@ -29,7 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
-def _dsn(url: str, database: str) -> str:
+def admin_dsn(url: str, database: str) -> str:
+    """A plain asyncpg DSN for ``database`` on the server of SQLAlchemy ``url``."""
     return (
         make_url(url)
         .set(drivername="postgresql", database=database)
@@ -37,8 +38,9 @@ def _dsn(url: str, database: str) -> str:
     )
 
 
-async def _admin(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(_dsn(url, make_url(url).database or "postgres"))
+async def admin(url: str, *statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) on the server of ``url``, outside a transaction."""
+    conn = await asyncpg.connect(admin_dsn(url, make_url(url).database or "postgres"))
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -53,7 +55,7 @@ def fresh_database(
     """A new migrated database named ``name``: on the PostgreSQL server of ``base`` (any
     database there; only used to create others), or a SQLite file in ``directory``."""
     if base is not None and base.startswith("postgresql"):
-        asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+        asyncio.run(admin(base, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
         url = make_url(base).set(database=name).render_as_string(hide_password=False)
         try:
             upgrade(url)
@@ -61,7 +63,7 @@ def fresh_database(
         finally:
             if not keep:
                 with suppress(OSError, asyncpg.PostgresError):
-                    asyncio.run(_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    asyncio.run(admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         return
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.db"

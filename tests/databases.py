@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from loadtest.servers import admin
 from service.store.migrate import upgrade
 
 _numbers = itertools.count(1)
@@ -36,30 +37,14 @@ def on_postgres() -> bool:
     return url is not None and url.startswith("postgresql")
 
 
-def _dsn(url: str, database: str) -> str:
-    return (
-        make_url(url).set(drivername="postgresql", database=database)
-        .render_as_string(hide_password=False)
-    )
-
-
 def _database_url(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
-
-
-async def _admin(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(_dsn(url, make_url(url).database or "postgres"))
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @cache
 def _postgres_template(url: str) -> str:
     name = f"sandan_tpl_{os.getpid()}"
-    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'))
     upgrade(_database_url(url, name))
     atexit.register(_drop_template, url, name)
     return name
@@ -69,7 +54,7 @@ def _drop_template(url: str, name: str) -> None:
     """The session's template goes when the session does (a killed run leaves it behind;
     the next run of the same pid replaces it)."""
     with suppress(OSError, asyncpg.PostgresError):
-        asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @cache
@@ -86,11 +71,11 @@ def fresh_database(directory: Path) -> Iterator[str]:
     if url is not None and url.startswith("postgresql"):
         template = _postgres_template(url)
         name = f"sandan_t_{os.getpid()}_{next(_numbers)}"
-        asyncio.run(_admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        asyncio.run(admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         try:
             yield _database_url(url, name)
         finally:
-            asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         return
     path = directory / f"sandan-{next(_numbers)}.db"
     shutil.copyfile(_sqlite_template(), path)
@@ -107,11 +92,11 @@ async def afresh_database(directory: Path) -> AsyncIterator[str]:
     if url is not None and url.startswith("postgresql"):
         template = await asyncio.to_thread(_postgres_template, url)
         name = f"sandan_t_{os.getpid()}_{next(_numbers)}"
-        await _admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        await admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         try:
             yield _database_url(url, name)
         finally:
-            await _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         return
     template_file = await asyncio.to_thread(_sqlite_template)
     path = directory / f"sandan-{next(_numbers)}.db"
