@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, bundle_key
+from service.engine.batch import BatchState, Row, bundle_key, waybill_point
 from service.engine.incoming import IncomingDocument, Outcome
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
@@ -29,7 +29,7 @@ def meeting_points(inc: IncomingDocument) -> list[str]:
     if order_no:
         points.append(f"order:{order_no}")
     if isinstance(doc, Logistics | Inventory):
-        points.append(f"waybill:{doc.logisticsCode}:{doc.logisticsNo}")
+        points.append(waybill_point((doc.logisticsCode, doc.logisticsNo)))
     return points
 
 

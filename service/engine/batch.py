@@ -23,6 +23,7 @@ from service.engine.incoming import IncomingDocument
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Kind
 from service.store import bundles, documents, events
+from service.store.dialect import advisory_locks
 
 Row = dict[str, Any]
 WaybillKey = tuple[str, str]
@@ -44,6 +45,11 @@ def waybill_key(inc: IncomingDocument) -> WaybillKey | None:
     if isinstance(doc, Logistics | Inventory):
         return (doc.logisticsCode, doc.logisticsNo)
     return None
+
+
+def waybill_point(number: WaybillKey) -> str:
+    """The advisory lock name a waybill number is held under (see ``meeting_points``)."""
+    return f"waybill:{number[0]}:{number[1]}"
 
 
 def _newest(rows: list[Row]) -> Row | None:
@@ -108,7 +114,7 @@ class BatchState:
         seen: dict[int, Row] = {}
         for row in await documents.waybill_versions(conn, numbers):
             seen.setdefault(int(row["id"]), row)
-        for row in await documents.waiting_waybills(conn, order_nos):
+        for row in await self._waiting_held(conn, order_nos, numbers):
             seen.setdefault(int(row["id"]), row)
         wanted_orders = set(order_nos)
         for row in seen.values():
@@ -118,6 +124,24 @@ class BatchState:
             if row["direction"] == "I" and row["order_no"] in wanted_orders:
                 self.waiting.setdefault(row["order_no"], []).append(row)
         await self._hold_related(conn, incoming, numbers, order_nos, seen.values())
+
+    async def _waiting_held(
+        self, conn: AsyncConnection, order_nos: list[str], numbers: list[WaybillKey]
+    ) -> list[Row]:
+        """Waybills waiting for the batch's orderNos, with their numbers held.
+
+        A bundle new in this batch may claim them by orderNo while, in another worker, an
+        inventory naming one claims it too; that worker holds the waybill's number (see
+        ``meeting_points``), so this batch holds it as well and reads again what waiting for
+        it may have changed. New waiting waybills cannot appear meanwhile: a waybill naming
+        one of these orderNos waits for the orderNo this batch already holds.
+        """
+        rows = await documents.waiting_waybills(conn, order_nos)
+        extra = {(r["logistics_code"], r["logistics_no"]) for r in rows} - set(numbers)
+        if not extra:
+            return rows
+        await advisory_locks(conn, (waybill_point(number) for number in extra))
+        return await documents.waiting_waybills(conn, order_nos)
 
     async def _hold_related(
         self,
