@@ -1,8 +1,4 @@
-"""Message types and official samples the codec tests iterate over.
-
-The registry only knows the import types so far; the export shapes are spelled out here so the
-schemas, the checker and the receipts can already be tested on the export side.
-"""
+"""Message types and official samples the codec tests iterate over."""
 
 from __future__ import annotations
 
@@ -10,69 +6,15 @@ from pathlib import Path
 
 from lxml import etree
 
-from service.messages.registry import MESSAGE_TYPES, Direction, Kind, MessageType, Role
-
-_NONE: frozenset[Role] = frozenset()
+from service.messages.registry import MESSAGE_TYPES, Direction, MessageType
 
 EXPORT_TYPES: dict[str, MessageType] = {
-    t.root: t
-    for t in (
-        MessageType(
-            "CEB303Message",
-            Kind.ORDER,
-            Direction.EXPORT,
-            "export",
-            "Order",
-            "OrderHead",
-            "OrderList",
-            "CEB304Message",
-            "OrderReturn",
-            _NONE,
-            ("ebpCode",),
-        ),
-        MessageType(
-            "CEB403Message",
-            Kind.PAYMENT,
-            Direction.EXPORT,
-            "export",
-            "Receipts",
-            None,
-            None,
-            "CEB404Message",
-            "ReceiptsReturn",
-            _NONE,
-            ("ebcCode",),
-        ),
-        MessageType(
-            "CEB505Message",
-            Kind.LOGISTICS,
-            Direction.EXPORT,
-            "export",
-            "Logistics",
-            None,
-            None,
-            "CEB506Message",
-            "LogisticsReturn",
-            _NONE,
-            ("logisticsCode",),
-        ),
-        MessageType(
-            "CEB603Message",
-            Kind.INVENTORY,
-            Direction.EXPORT,
-            "export",
-            "Inventory",
-            "InventoryHead",
-            "InventoryList",
-            "CEB604Message",
-            "InventoryReturn",
-            _NONE,
-            ("agentCode", "ebcCode"),
-        ),
-    )
+    root: t for root, t in MESSAGE_TYPES.items() if t.direction is Direction.EXPORT
 }
-IMPORT_TYPES: dict[str, MessageType] = dict(MESSAGE_TYPES)
-ALL_TYPES: dict[str, MessageType] = {**IMPORT_TYPES, **EXPORT_TYPES}
+IMPORT_TYPES: dict[str, MessageType] = {
+    root: t for root, t in MESSAGE_TYPES.items() if t.direction is Direction.IMPORT
+}
+ALL_TYPES: dict[str, MessageType] = dict(MESSAGE_TYPES)
 
 # Official sample file stems per side that Sandan's schemas cover.
 SAMPLES: dict[str, tuple[str, ...]] = {
