@@ -88,18 +88,10 @@ def ledger_key(order: Order | None) -> tuple[str, int] | None:
     return order.buyerIdNumber.digest, int(order.appTime[:4])
 
 
-async def decide(
-    conn: AsyncConnection, bundle_id: int, now: datetime, settings: Settings
-) -> Decided | None:
-    """Re-evaluate one (locked) bundle; append a manifest entry if the engine decides."""
-    decided = await decide_many(conn, [bundle_id], now, settings)
-    return decided[0] if decided else None
-
-
 async def decide_many(
     conn: AsyncConnection, bundle_ids: Iterable[int], now: datetime, settings: Settings
 ) -> list[Decided]:
-    """Re-evaluate (locked) bundles in id order, as ``decide`` one after the other would,
+    """Re-evaluate (locked) bundles in id order, as judging them one after the other would,
     with a fixed number of statements however many there are: reads first, rules in memory
     (the annual ledger carried from one bundle to the next), then the writes in bulk."""
     ids = sorted(set(bundle_ids))

@@ -153,18 +153,7 @@ def waybill(logistics_code: str, logistics_no: str) -> Any:
 
 
 async def current_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:
-    rows = (
-        (
-            await conn.execute(
-                select(documents)
-                .where(documents.c.bundle_id == bundle_id, documents.c.status == "current")
-                .order_by(documents.c.id)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
+    return (await current_in_bundles(conn, [bundle_id]))[bundle_id]
 
 
 async def current_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[int, list[Row]]:
