@@ -43,39 +43,56 @@ def _traffic_args(
 ) -> None:
     g = p.add_argument_group("traffic")
     g.add_argument(
-        "--consignments", type=int, default=consignments,
+        "--consignments",
+        type=int,
+        default=consignments,
         help=f"consignments to play, 3-4 documents each (default {consignments})",
     )
     if several_sizes:
         # one command for the whole benchmark: "1,100" runs it once per size
         g.add_argument(
-            "--docs-per-message", default="1", metavar="N[,N...]",
+            "--docs-per-message",
+            default="1",
+            metavar="N[,N...]",
             help="documents of one kind per message, 1..100; a list such as 1,100 runs the "
             "bench once per size (default 1)",
         )
     else:
         g.add_argument(
-            "--docs-per-message", type=int, default=1, metavar="N",
+            "--docs-per-message",
+            type=int,
+            default=1,
+            metavar="N",
             help="documents of one kind per message, 1..100 (default 1)",
         )
     g.add_argument(
-        "--mismatch-share", type=float, default=0.3, metavar="SHARE",
+        "--mismatch-share",
+        type=float,
+        default=0.3,
+        metavar="SHARE",
         help="share of consignments with one mistake, spread evenly over the mismatch "
         "codes that apply to each regime (default 0.3)",
     )
     g.add_argument(
-        "--mismatch", type=_share, action="append", metavar="CODE=SHARE",
+        "--mismatch",
+        type=_share,
+        action="append",
+        metavar="CODE=SHARE",
         help="explicit share for one mismatch code (repeat; replaces --mismatch-share). "
         f"Codes: {', '.join(all_mistakes())}",
     )
     g.add_argument(
-        "--spread", type=int, default=200,
+        "--spread",
+        type=int,
+        default=200,
         help="a consignment's documents arrive spread over this many consignments' worth "
         "of traffic, in shuffled order (default 200)",
     )
     g.add_argument("--seed", type=int, default=11)
     g.add_argument(
-        "--first-number", type=int, default=None,
+        "--first-number",
+        type=int,
+        default=None,
         help="first order number (default: grows with the clock, so reruns never collide)",
     )
 
@@ -84,7 +101,9 @@ def _drive_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sending")
     g.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
     g.add_argument(
-        "--rate", type=float, default=0.0,
+        "--rate",
+        type=float,
+        default=0.0,
         help="documents/s to offer (open loop); 0 = as fast as answers come (default)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -105,9 +124,7 @@ def _traffic(args: argparse.Namespace) -> TrafficConfig:
 
 
 def _drive(args: argparse.Namespace) -> DriveConfig:
-    return DriveConfig(
-        connections=args.connections, rate=args.rate, progress=not args.no_progress
-    )
+    return DriveConfig(connections=args.connections, rate=args.rate, progress=not args.no_progress)
 
 
 def _out(args: argparse.Namespace, command: str) -> Path:
@@ -128,8 +145,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.provision is not None:
         keys = {**provision_keys(args.provision), **keys}
     if not keys:
-        print("give --key ROLE=KEY for each sender role, or --provision DATABASE_URL",
-              file=sys.stderr)
+        print(
+            "give --key ROLE=KEY for each sender role, or --provision DATABASE_URL", file=sys.stderr
+        )
         return 2
     config = _traffic(args)
     planned = plan(config)
@@ -140,9 +158,7 @@ def _run(args: argparse.Namespace) -> int:
         outgoing = list(outgoing)
     conditions = {"machine": machine()}
     print(describe(conditions), flush=True)
-    target = Target(
-        args.url, keys, decides=not args.no_decisions, server_pid=args.server_pid
-    )
+    target = Target(args.url, keys, decides=not args.no_decisions, server_pid=args.server_pid)
     report = asyncio.run(run_traffic(target, planned, outgoing, total, _drive(args)))
     result = {
         "kind": "run",
@@ -244,19 +260,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--url", default="http://127.0.0.1:8000")
     run.add_argument(
-        "--key", type=_env, action="append", metavar="ROLE=KEY",
+        "--key",
+        type=_env,
+        action="append",
+        metavar="ROLE=KEY",
         help="API key per role: platform, payment, logistics, agent, and operator (reads "
         "the manifest); repeat",
     )
     run.add_argument(
-        "--provision", metavar="DATABASE_URL",
+        "--provision",
+        metavar="DATABASE_URL",
         help="create the keys in the service's database instead (the demo enterprises)",
     )
     run.add_argument(
         "--no-decisions", action="store_true", help="do not follow the manifest (a ceiling)"
     )
     run.add_argument(
-        "--prerender", action="store_true",
+        "--prerender",
+        action="store_true",
         help="build every message before the clock starts (else while sending)",
     )
     run.add_argument("--server-pid", type=int, help="sample this process's RSS and CPU")
@@ -274,7 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         "machine's conditions.",
     )
     bench.add_argument(
-        "--database", default=DEFAULT_POSTGRES,
+        "--database",
+        default=DEFAULT_POSTGRES,
         help=f"PostgreSQL server to create the databases on (default {DEFAULT_POSTGRES})",
     )
     bench.add_argument("--sqlite", action="store_true", help="SQLite files instead")
@@ -282,7 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--targets", help="comma-separated subset of ceiling,baseline,sandan (default all)"
     )
     bench.add_argument(
-        "--env", type=_env, action="append", metavar="NAME=VALUE",
+        "--env",
+        type=_env,
+        action="append",
+        metavar="NAME=VALUE",
         help="extra environment for every server, e.g. SANDAN_INTAKE_BATCH_MAX_DOCUMENTS=1000",
     )
     bench.add_argument("--keep-databases", action="store_true")
@@ -303,11 +328,15 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--sqlite", action="store_true", help="SQLite file instead")
     soak.add_argument("--pending", type=int, default=1_000_000, help="bundles to seed (1e6)")
     soak.add_argument(
-        "--duration", type=float, default=120,
+        "--duration",
+        type=float,
+        default=120,
         help="seconds per phase at --rate: sizes the traffic (default 120)",
     )
     soak.add_argument(
-        "--consignments", type=int, default=20_000,
+        "--consignments",
+        type=int,
+        default=20_000,
         help="consignments per phase when --rate is 0 (as fast as possible; default 20000)",
     )
     soak.add_argument("--docs-per-message", type=int, default=1)

@@ -174,4 +174,3 @@ def traffic_json(t: TrafficConfig) -> dict[str, Any]:
 
 def drive_json(d: DriveConfig) -> dict[str, Any]:
     return {"connections": d.connections, "rate": d.rate, "retries": d.retries}
-

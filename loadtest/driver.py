@@ -99,9 +99,7 @@ async def drive(
     limits = httpx.Limits(
         max_connections=config.connections, max_keepalive_connections=config.connections
     )
-    async with httpx.AsyncClient(
-        base_url=url, timeout=config.timeout, limits=limits
-    ) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=config.timeout, limits=limits) as client:
 
         async def produce() -> None:
             offered = 0

@@ -31,6 +31,7 @@ def _decides_before_deadline(direction: str, code: str) -> bool:
     never comes) decide only at the deadline, hours later: no decision latency to measure."""
     return not code.startswith("MISSING_")
 
+
 MAX_DOCUMENTS_PER_MESSAGE = 100
 
 

@@ -38,7 +38,5 @@ def install(app: FastAPI) -> None:
             elapsed = time.perf_counter() - started
             HTTP_SECONDS.labels(request.method, path, str(status)).observe(elapsed)
             # Our own access line, inside the request's context so it carries its id.
-            access.info(
-                "%s %s %s %.1fms", request.method, request.url.path, status, elapsed * 1000
-            )
+            access.info("%s %s %s %.1fms", request.method, request.url.path, status, elapsed * 1000)
             request_id.reset(token)

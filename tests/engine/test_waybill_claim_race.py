@@ -52,9 +52,7 @@ async def test_a_waybill_taken_meanwhile_is_not_claimed_again(pipelines: Pipelin
             await asyncio.sleep(0.5)
             assert not order.done(), "the order's batch must wait for the waybill"
             await conn.execute(
-                update(documents)
-                .where(documents.c.id == waybill_id)
-                .values(bundle_id=holder["id"])
+                update(documents).where(documents.c.id == waybill_id).values(bundle_id=holder["id"])
             )
         # ... and commits: the order's batch then sees the waybill taken.
         result = await order

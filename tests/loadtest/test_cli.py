@@ -19,8 +19,19 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
     database = ["--database", str(url)] if databases.on_postgres() else ["--sqlite"]
     out = tmp_path / "bench"
     code = main(
-        ["bench", *database, "--consignments", "6", "--docs-per-message", "3",
-         "--connections", "2", "--no-progress", "--out", str(out)]
+        [
+            "bench",
+            *database,
+            "--consignments",
+            "6",
+            "--docs-per-message",
+            "3",
+            "--connections",
+            "2",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
     )
     assert code == 0
     report = json.loads((out / "bench.json").read_text())

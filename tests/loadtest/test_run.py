@@ -14,9 +14,21 @@ from loadtest.traffic import TrafficConfig, document_count, messages, plan
 from tests.loadtest.conftest import Served
 
 TOP_LEVEL = {
-    "duration_s", "consignments", "documents", "messages", "docs_per_s", "messages_per_s",
-    "ingest_latency_ms", "errors", "mistakes_planned", "decisions_per_s",
-    "decision_latency_ms", "decisions", "rules_seen", "server_rss_mb", "timeline",
+    "duration_s",
+    "consignments",
+    "documents",
+    "messages",
+    "docs_per_s",
+    "messages_per_s",
+    "ingest_latency_ms",
+    "errors",
+    "mistakes_planned",
+    "decisions_per_s",
+    "decision_latency_ms",
+    "decisions",
+    "rules_seen",
+    "server_rss_mb",
+    "timeline",
 }
 
 
@@ -25,7 +37,11 @@ def _run(served: Served, config: TrafficConfig, drive: DriveConfig) -> dict[str,
     target = Target(served.server.url, served.keys, server_pid=served.server.pid)
     return asyncio.run(
         run_traffic(
-            target, planned, messages(config, planned), document_count(planned), drive,
+            target,
+            planned,
+            messages(config, planned),
+            document_count(planned),
+            drive,
             drain_seconds=20,
         )
     )
@@ -36,8 +52,12 @@ def test_a_tiny_run_is_accepted_decided_and_reported(
     sandan: Served, per_message: int, first: int
 ) -> None:
     config = TrafficConfig(
-        consignments=24, docs_per_message=per_message, spread=6, seed=first,
-        first_number=first, mismatch_share=0.4,
+        consignments=24,
+        docs_per_message=per_message,
+        spread=6,
+        seed=first,
+        first_number=first,
+        mismatch_share=0.4,
     )
     report = _run(sandan, config, DriveConfig(connections=4, progress=False))
     total = document_count(plan(config))

@@ -28,7 +28,12 @@ def test_variants_and_kinds_follow_the_regimes() -> None:
     planned = plan(TrafficConfig(consignments=400, seed=5))
     variants = {(p.direction, p.regime) for p in planned}
     assert variants == {
-        ("I", "9610"), ("I", "1210"), ("E", "9610"), ("E", "1210"), ("E", "9710"), ("E", "9810")
+        ("I", "9610"),
+        ("I", "1210"),
+        ("E", "9610"),
+        ("E", "1210"),
+        ("E", "9710"),
+        ("E", "9810"),
     }
     for p in planned:
         if (p.direction, p.regime) == ("E", "9810"):
@@ -44,9 +49,7 @@ def test_mismatch_share_and_explicit_shares() -> None:
     assert 850 < mistaken < 1150
     for p in planned:
         assert p.mistake is None or p.mistake in applicable_mistakes(p.direction, p.regime)
-    only = plan(
-        TrafficConfig(consignments=500, mismatch_shares={"REGIME_MISMATCH": 0.2}, seed=2)
-    )
+    only = plan(TrafficConfig(consignments=500, mismatch_shares={"REGIME_MISMATCH": 0.2}, seed=2))
     assert {p.mistake for p in only} == {None, "REGIME_MISMATCH"}
 
 
