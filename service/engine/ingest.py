@@ -8,7 +8,6 @@ document costs no database work and changes nothing.
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -242,11 +241,22 @@ class Ingestor:
         return result, incoming
 
     def _masked_xml(self, element: etree._Element) -> str:
-        clone = copy.deepcopy(element)
-        for node in clone.iter(*_PII_TAGS):  # lxml filters by tag in C
-            kind = PII_ELEMENTS[etree.QName(node).localname]
-            if node.text and node.text.strip():
-                protected: Pii = self._protect(node.text.strip(), kind)
-                node.text = protected.masked
-        xml: str = etree.tostring(clone, encoding="unicode")
+        """The document's XML with personal data masked.
+
+        The masked texts are put in place only for serialising and the originals restored
+        after, which costs far less than serialising a deep copy.
+        """
+        originals: list[tuple[etree._Element, str]] = []
+        try:
+            for node in element.iter(*_PII_TAGS):  # lxml filters by tag in C
+                text = node.text
+                if text and text.strip():
+                    kind = PII_ELEMENTS[etree.QName(node).localname]
+                    protected: Pii = self._protect(text.strip(), kind)
+                    originals.append((node, text))
+                    node.text = protected.masked
+            xml: str = etree.tostring(element, encoding="unicode")
+        finally:
+            for node, text in originals:
+                node.text = text
         return xml
