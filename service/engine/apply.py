@@ -93,7 +93,8 @@ async def apply_document(
             signature=inc.signature,
             return_status="120",
             received_at=state.now,
-        )
+        ),
+        doc,
     )
     if bundle is None:
         return Outcome.accepted()

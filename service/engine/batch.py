@@ -19,8 +19,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.engine import decoded
 from service.engine.incoming import IncomingDocument
-from service.messages.documents import Inventory, Logistics
+from service.messages.documents import Document, Inventory, Logistics
 from service.messages.registry import Kind
 from service.store import bundles, documents, events
 from service.store.dialect import advisory_locks
@@ -89,6 +90,8 @@ class BatchState:
     waiting: dict[str, list[Row]] = field(default_factory=dict)
     # rows to insert, updates to stored rows (id -> values), events waiting for a row's id
     unwritten: list[Row] = field(default_factory=list)
+    # the typed document of each unwritten row, remembered once the row has its id
+    unwritten_documents: list[Document] = field(default_factory=list)
     updates: dict[int, Row] = field(default_factory=dict)
     pending_refs: list[tuple[Row, Row]] = field(default_factory=list)
 
@@ -261,10 +264,11 @@ class BatchState:
 
     # --- documents -----------------------------------------------------------------------
 
-    def add_document(self, values: Row) -> Row:
-        """A new document row, written at the next ``flush_documents``."""
+    def add_document(self, values: Row, document: Document) -> Row:
+        """A new document row (``document`` typed), written at the next ``flush_documents``."""
         row = {"id": None, **values}
         self.unwritten.append(row)
+        self.unwritten_documents.append(document)
         self.known[(row["sender"], row["kind"], row["guid"])] = {
             "digest": row["digest"],
             "return_status": row["return_status"],
@@ -286,11 +290,16 @@ class BatchState:
     async def flush_documents(self, conn: AsyncConnection) -> None:
         if self.unwritten:
             ids = await documents.insert_many(conn, self.unwritten)
-            for row, doc_id in zip(self.unwritten, ids, strict=True):
+            database = str(conn.engine.url)
+            for row, doc_id, typed in zip(
+                self.unwritten, ids, self.unwritten_documents, strict=True
+            ):
                 row["id"] = doc_id
+                decoded.remember(database, doc_id, row["digest"], typed)
             for detail, row in self.pending_refs:
                 detail["documentId"] = row["id"]
             self.unwritten = []
+            self.unwritten_documents = []
             self.pending_refs = []
         if self.updates:
             await documents.update_many(conn, list(self.updates.items()))

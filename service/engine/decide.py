@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import as_utc
 from service.config import Settings
+from service.engine import decoded
 from service.engine.context import rule_context
-from service.engine.decoded import decoded
-from service.messages.documents import Order, document_from_json
+from service.messages.documents import Document, Order, document_from_json
 from service.messages.registry import Direction, Kind
 from service.metrics import DECISIONS
 from service.rules.bundle import BundleDocuments
@@ -45,14 +45,11 @@ class Decided:
         DECISIONS.labels(self.direction or "", self.regime or "", self.decision, ENGINE).inc()
 
 
-def current_documents(
-    rows: list[dict[str, Any]], bundle: dict[str, Any], database: str | None = None
-) -> BundleDocuments:
-    """The bundle's current document of each kind.
+def chosen_rows(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bundle's current document row of each kind.
 
     A bundle may hold more than one current waybill (one attached by orderNo, another named
-    by the inventory): the one the inventory names wins, else the newest. With ``database``
-    (the engine's hot path), decoded documents are reused from ``engine.decoded``.
+    by the inventory): the one the inventory names wins, else the newest.
     """
     chosen: dict[str, dict[str, Any]] = {}
     named = (bundle.get("inv_logistics_code"), bundle.get("inv_logistics_no"))
@@ -71,13 +68,44 @@ def current_documents(
                 continue
         if (row["app_time"], row["id"]) > (best["app_time"], best["id"]):
             chosen[kind] = row
-    docs = {
-        kind: decoded(database, row)
-        if database is not None
-        else document_from_json(Kind(kind), row["data"])
-        for kind, row in chosen.items()
+    return list(chosen.values())
+
+
+def current_documents(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> BundleDocuments:
+    """The bundle's current document of each kind, decoded from the rows' stored JSON."""
+    return BundleDocuments(
+        **{
+            r["kind"]: document_from_json(Kind(r["kind"]), r["data"])
+            for r in chosen_rows(rows, bundle)
+        }  # type: ignore[arg-type]
+    )
+
+
+async def _held_documents(
+    conn: AsyncConnection, rows: dict[int, dict[str, Any]], ids: list[int]
+) -> dict[int, BundleDocuments]:
+    """The current documents of bundles ``ids``, decoded ones reused from ``engine.decoded``:
+    only the JSON of documents this process has not decoded yet is read."""
+    held = await documents.current_in_bundles(conn, ids, bodies=False)
+    database = str(conn.engine.url)
+    chosen = {i: chosen_rows(held[i], rows[i]) for i in ids}
+    found: dict[int, Document] = {}
+    missing: list[dict[str, Any]] = []
+    for row in (r for rs in chosen.values() for r in rs):
+        doc = decoded.cached(database, int(row["id"]), str(row["digest"]))
+        if doc is None:
+            missing.append(row)
+        else:
+            found[int(row["id"])] = doc
+    data = await documents.data_of(conn, [int(r["id"]) for r in missing])
+    for row in missing:
+        doc = document_from_json(Kind(row["kind"]), data[int(row["id"])])
+        decoded.remember(database, int(row["id"]), str(row["digest"]), doc)
+        found[int(row["id"])] = doc
+    return {
+        i: BundleDocuments(**{r["kind"]: found[int(r["id"])] for r in chosen[i]})  # type: ignore[arg-type]
+        for i in ids
     }
-    return BundleDocuments(**docs)  # type: ignore[arg-type]
 
 
 def ledger_key(order: Order | None) -> tuple[str, int] | None:
@@ -98,11 +126,9 @@ async def decide_many(
     if not ids:
         return []
     rows = await bundles.get_many(conn, ids)
-    held = await documents.current_in_bundles(conn, [i for i in ids if i in rows])
-    database = str(conn.engine.url)
-    judged = [
-        (rows[i], current_documents(held[i], rows[i], database)) for i in ids if i in rows
-    ]
+    present = [i for i in ids if i in rows]
+    held = await _held_documents(conn, rows, present)
+    judged = [(rows[i], held[i]) for i in present]
     keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
     # Two workers releasing orders of one buyer at once must not both read the total from
     # before the other's release (ANNUAL_LIMIT): the buyer-year is held until commit.

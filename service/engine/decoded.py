@@ -4,17 +4,16 @@ A stored document never changes (a change is a new row), so its decoded form can
 keyed by its id together with the database it came from and its content digest: two
 databases in one process (as in the tests), or a database recreated under the same name,
 cannot mix. A bundle is judged each time one of its documents arrives; without this, its
-earlier documents would be decoded from JSON again every time. Bounded: old entries fall
-out first.
+earlier documents would be decoded from JSON again every time. A document this process
+stores is remembered as it is written (its content digest makes the id reuse of a rolled-back
+insert harmless), so its JSON is not even read back. Bounded: old entries fall out first.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
-from service.messages.documents import Document, document_from_json
-from service.messages.registry import Kind
+from service.messages.documents import Document
 
 # Enough for the documents of bundles still being completed at a few thousand docs/s;
 # a few KB each, so tens of MB at most.
@@ -22,15 +21,16 @@ _MAX_ENTRIES = 10_000
 _cache: OrderedDict[tuple[str, int, str], Document] = OrderedDict()
 
 
-def decoded(database: str, row: dict[str, Any]) -> Document:
-    """The typed document of a ``documents`` row (id, kind, digest, data) of ``database``."""
-    key = (database, int(row["id"]), str(row["digest"]))
+def cached(database: str, doc_id: int, digest: str) -> Document | None:
+    key = (database, doc_id, digest)
     doc = _cache.get(key)
     if doc is not None:
         _cache.move_to_end(key)
-        return doc
-    doc = document_from_json(Kind(row["kind"]), row["data"])
-    _cache[key] = doc
+    return doc
+
+
+def remember(database: str, doc_id: int, digest: str, doc: Document) -> None:
+    """Keep ``doc`` as the decoded form of stored row ``doc_id`` (its digest ``digest``)."""
+    _cache[(database, doc_id, digest)] = doc
     if len(_cache) > _MAX_ENTRIES:
         _cache.popitem(last=False)
-    return doc

@@ -156,13 +156,22 @@ async def current_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:
     return (await current_in_bundles(conn, [bundle_id]))[bundle_id]
 
 
-async def current_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[int, list[Row]]:
-    """``current_in_bundle`` for many bundles in one query."""
+# A stored document's columns without its bodies (the JSON and the raw XML), which the engine
+# reads only for documents it has not decoded already.
+_HEAD_COLUMNS = tuple(c for c in documents.c if c.name not in ("data", "raw_xml"))
+
+
+async def current_in_bundles(
+    conn: AsyncConnection, ids: list[int], *, bodies: bool = True
+) -> dict[int, list[Row]]:
+    """``current_in_bundle`` for many bundles in one query; without ``bodies``, the rows
+    lack ``data`` and ``raw_xml`` (``data_of`` reads the data of those that need it)."""
     out: dict[int, list[Row]] = {bundle_id: [] for bundle_id in ids}
+    columns = (documents,) if bodies else _HEAD_COLUMNS
     rows = (
         (
             await conn.execute(
-                select(documents)
+                select(*columns)
                 .where(documents.c.bundle_id.in_(ids), documents.c.status == "current")
                 .order_by(documents.c.id)
             )
@@ -173,6 +182,16 @@ async def current_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[int,
     for r in rows:
         out[int(r["bundle_id"])].append(dict(r))
     return out
+
+
+async def data_of(conn: AsyncConnection, ids: list[int]) -> dict[int, Any]:
+    """The stored JSON of the documents ``ids``."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(documents.c.id, documents.c.data).where(documents.c.id.in_(ids))
+    )
+    return {int(doc_id): data for doc_id, data in rows}
 
 
 async def all_in_bundle(conn: AsyncConnection, bundle_id: int) -> list[Row]:
