@@ -18,6 +18,7 @@ from service.messages.schema import SchemaChecker
 from service.queue.broker import BrokerCheck
 from service.queue.manifest import ManifestReader, Notifier
 from service.queue.relay import relay_for_serve
+from service.queue.wakeups import ManifestListener
 from service.rules.idcard import gb11643_valid
 from service.security.auth import KeyCache
 from service.security.pii import PiiProtector
@@ -67,8 +68,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.nats_url
             else None
         )
+        # Other processes on the same PostgreSQL wake this one's long polls and relay.
+        listener = (
+            ManifestListener(settings.database_url, services.notifier)
+            if services.db.is_postgres
+            else None
+        )
         await services.batcher.start()
         await services.sweeper.start()
+        if listener is not None:
+            await listener.start()
         if relay is not None:
             await relay.start()
         try:
@@ -76,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if relay is not None:
                 await relay.stop()
+            if listener is not None:
+                await listener.stop()
             await services.sweeper.stop()
             await services.batcher.stop()
             await services.db.dispose()

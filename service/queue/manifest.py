@@ -1,8 +1,9 @@
 """Reading the manifest outbox by cursor, with long poll.
 
-The database is the queue; the in-process ``Notifier`` only wakes waiting polls early. A poll
-that misses a wake-up (another process committed) still sees the entry on its next re-read, at
-most ``manifest_poll_interval_seconds`` later. No transaction is held while waiting.
+The database is the queue; the in-process ``Notifier`` only wakes waiting polls early (on
+PostgreSQL it also hears other processes' commits, queue/wakeups.py). A poll that misses a
+wake-up still sees the entry on its next re-read, at most ``manifest_poll_interval_seconds``
+later. No transaction is held while waiting.
 """
 
 from __future__ import annotations

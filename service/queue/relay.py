@@ -131,8 +131,8 @@ class Relay:
                     self.deferred += 1
                     await self._pause(self._idle)
                 elif sent == 0:
-                    # The notifier only hears this process's commits; the timeout covers the
-                    # other processes'.
+                    # The notifier hears this process's commits and, on PostgreSQL, the
+                    # other processes' (queue/wakeups.py); the timeout covers a lost listener.
                     await self._pause(self._idle, self._notifier)
         finally:
             await self.broker.close()

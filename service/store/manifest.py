@@ -14,34 +14,37 @@ from service.store.tables import counters, manifest
 SEQ_COUNTER = "manifest_seq"
 
 
-async def next_seq(conn: AsyncConnection) -> int:
-    """The next manifest ``seq``.
-
-    Taken from a counter row updated in the deciding transaction: the row lock is held until
-    commit, so entries become visible strictly in ``seq`` order and a reader that has seen
-    ``seq`` N can never later find an N-1 committed behind its back.
-    """
-    await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
-    result = await conn.execute(
-        update(counters)
-        .where(counters.c.name == SEQ_COUNTER)
-        .values(value=counters.c.value + 1)
-        .returning(counters.c.value)
-    )
-    return int(result.scalar_one())
+# PostgreSQL channel told of every commit that appends manifest entries (service processes
+# listen on it to wake their long polls and relays; see queue/wakeups.py).
+CHANNEL = "sandan_manifest"
 
 
 async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
-    """``count`` consecutive seqs with one counter update (see ``next_seq``)."""
+    """``count`` consecutive manifest seqs.
+
+    Taken from a counter row updated in the deciding transaction: the row lock is held until
+    commit, so entries become visible strictly in ``seq`` order and a reader that has seen
+    ``seq`` N can never later find an N-1 committed behind its back. On PostgreSQL the same
+    statement queues a notification on ``CHANNEL``, delivered when (and only if) the
+    transaction commits.
+    """
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
+    returning: list[Any] = [counters.c.value]
+    if conn.dialect.name == "postgresql":
+        returning.append(func.pg_notify(CHANNEL, ""))
     result = await conn.execute(
         update(counters)
         .where(counters.c.name == SEQ_COUNTER)
         .values(value=counters.c.value + count)
-        .returning(counters.c.value)
+        .returning(*returning)
     )
     last = int(result.scalar_one())
     return list(range(last - count + 1, last + 1))
+
+
+async def next_seq(conn: AsyncConnection) -> int:
+    """The next manifest ``seq`` (see ``reserve_seqs``)."""
+    return (await reserve_seqs(conn, 1))[0]
 
 
 async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[int]:
