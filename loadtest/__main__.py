@@ -109,6 +109,27 @@ def _drive_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _processes_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes per target, each on its own port, the connections spread over "
+        "them as by a load balancer (PostgreSQL only; default 1)",
+    )
+
+
+def _processes(args: argparse.Namespace) -> int | None:
+    """The process count, or None (after saying why) when it cannot be used."""
+    if args.processes < 1:
+        print("--processes must be at least 1", file=sys.stderr)
+        return None
+    if args.processes > 1 and args.sqlite:
+        print("--processes > 1 needs PostgreSQL: SQLite is the one-process shape", file=sys.stderr)
+        return None
+    return int(args.processes)
+
+
 def _traffic(args: argparse.Namespace) -> TrafficConfig:
     return TrafficConfig(
         consignments=args.consignments,
@@ -158,7 +179,10 @@ def _run(args: argparse.Namespace) -> int:
         outgoing = list(outgoing)
     conditions = {"machine": machine()}
     print(describe(conditions), flush=True)
-    target = Target(args.url, keys, decides=not args.no_decisions, server_pid=args.server_pid)
+    urls = tuple(url.strip() for url in args.url.split(",") if url.strip())
+    target = Target(
+        urls, keys, decides=not args.no_decisions, server_pids=tuple(args.server_pid or [])
+    )
     report = asyncio.run(run_traffic(target, planned, outgoing, total, _drive(args)))
     result = {
         "kind": "run",
@@ -186,6 +210,9 @@ def _bench(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown targets {sorted(unknown)}; choose from {TARGETS}", file=sys.stderr)
         return 2
+    processes = _processes(args)
+    if processes is None:
+        return 2
     sizes = [int(size) for size in str(args.docs_per_message).split(",")]
     out = _out(args, "bench")
     summary: dict[str, Any] = {}
@@ -199,6 +226,7 @@ def _bench(args: argparse.Namespace) -> int:
                 out=out if len(sizes) == 1 else out / f"{size}-per-message",
                 database=None if args.sqlite else args.database,
                 targets=targets,
+                processes=processes,
                 env=dict(args.env or []),
                 keep_databases=args.keep_databases,
             )
@@ -213,6 +241,9 @@ def _bench(args: argparse.Namespace) -> int:
 def _soak(args: argparse.Namespace) -> int:
     from loadtest.soak import SoakConfig, run_soak
 
+    processes = _processes(args)
+    if processes is None:
+        return 2
     run_soak(
         SoakConfig(
             drive=_drive(args),
@@ -223,6 +254,7 @@ def _soak(args: argparse.Namespace) -> int:
             consignments=args.consignments,
             docs_per_message=args.docs_per_message,
             mismatch_share=args.mismatch_share,
+            processes=processes,
             env=dict(args.env or []),
             keep_databases=args.keep_databases,
         )
@@ -258,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
         "decisions/s, ingest latency, decision latency (completing document accepted -> "
         "manifest entry read by a long-polling operator key), errors by code.",
     )
-    run.add_argument("--url", default="http://127.0.0.1:8000")
+    run.add_argument(
+        "--url",
+        default="http://127.0.0.1:8000",
+        help="the service; several server processes as a comma-separated list",
+    )
     run.add_argument(
         "--key",
         type=_env,
@@ -280,7 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="build every message before the clock starts (else while sending)",
     )
-    run.add_argument("--server-pid", type=int, help="sample this process's RSS and CPU")
+    run.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        help="sample this process's RSS and CPU (repeat for several processes)",
+    )
     run.add_argument("--out", help="report directory")
     _traffic_args(run, 2000)
     _drive_args(run)
@@ -310,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="extra environment for every server, e.g. SANDAN_INTAKE_BATCH_MAX_DOCUMENTS=1000",
     )
+    _processes_arg(bench)
     bench.add_argument("--keep-databases", action="store_true")
     bench.add_argument("--out", help="report directory")
     _traffic_args(bench, 5000, several_sizes=True)
@@ -342,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--docs-per-message", type=int, default=1)
     soak.add_argument("--mismatch-share", type=float, default=0.3)
     soak.add_argument("--env", type=_env, action="append", metavar="NAME=VALUE")
+    _processes_arg(soak)
     soak.add_argument("--keep-databases", action="store_true")
     soak.add_argument("--out", help="report directory")
     _drive_args(soak)

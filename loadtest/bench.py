@@ -26,9 +26,9 @@ from loadtest.plot import plot
 from loadtest.run import Target, run_traffic
 from loadtest.servers import (
     ceiling_command,
+    fleet,
     fresh_database,
     provision_keys,
-    running,
     sandan_command,
 )
 from loadtest.traffic import Message, TrafficConfig, document_count, messages, plan
@@ -54,6 +54,8 @@ class BenchConfig:
     # PostgreSQL server URL (any database on it) or None for SQLite files in ``out``
     database: str | None
     targets: tuple[str, ...] = TARGETS
+    # server processes per target (on PostgreSQL), as behind a load balancer
+    processes: int = 1
     # extra environment for every server (SANDAN_...)
     env: dict[str, str] = field(default_factory=dict)
     keep_databases: bool = False
@@ -91,6 +93,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     conditions["machine_after"] = machine()
     result = {
         "kind": "bench",
+        "processes": config.processes,
         "traffic": traffic_json(config.traffic),
         "drive": drive_json(config.drive),
         "database": "postgresql" if config.database else "sqlite",
@@ -120,9 +123,17 @@ def _one(
         keys = provision_keys(url)
         command = ceiling_command() if name == "ceiling" else sandan_command()
         server_env = {"SANDAN_DATABASE_URL": url, **env}
-        with running(command, server_env, config.out / f"{name}.log") as server:
-            target = Target(server.url, keys, decides=name != "ceiling", server_pid=server.pid)
-            return asyncio.run(run_traffic(target, planned, outgoing, total, config.drive))
+        log = config.out / f"{name}.log"
+        with fleet(command, server_env, log, config.processes) as servers:
+            target = Target(
+                tuple(s.url for s in servers),
+                keys,
+                decides=name != "ceiling",
+                server_pids=tuple(s.pid for s in servers if s.pid is not None),
+            )
+            report = asyncio.run(run_traffic(target, planned, outgoing, total, config.drive))
+            report["processes"] = config.processes
+            return report
 
 
 def ratios(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -148,6 +159,8 @@ def _line(name: str, r: dict[str, Any]) -> str:
         text += f", {r['decisions_per_s']} decisions/s, decision p50/p99 {d['p50']}/{d['p99']} ms"
     if r["errors"]:
         text += f", errors {r['errors']}"
+    if r.get("server_rss_mb"):
+        text += f", peak RSS per process {r['server_rss_mb']['peak']} MB"
     return text
 
 
@@ -157,6 +170,7 @@ def _title(config: BenchConfig) -> str:
         f"bench: {t.consignments} consignments, {t.docs_per_message} doc(s)/message, "
         f"{config.drive.connections} connections, "
         f"{'PostgreSQL' if config.database else 'SQLite'}"
+        + (f", {config.processes} server processes" if config.processes > 1 else "")
     )
 
 

@@ -84,7 +84,7 @@ async def warm_up(url: str, keys: dict[str, str]) -> None:
 
 
 async def drive(
-    url: str,
+    urls: tuple[str, ...],
     keys: dict[str, str],
     outgoing: Iterable[Message],
     config: DriveConfig,
@@ -99,7 +99,11 @@ async def drive(
     limits = httpx.Limits(
         max_connections=config.connections, max_keepalive_connections=config.connections
     )
-    async with httpx.AsyncClient(base_url=url, timeout=config.timeout, limits=limits) as client:
+    # Connection i goes to server i mod N, as a load balancer would spread them.
+    clients = [
+        httpx.AsyncClient(base_url=url, timeout=config.timeout, limits=limits) for url in urls
+    ]
+    try:
 
         async def produce() -> None:
             offered = 0
@@ -115,12 +119,18 @@ async def drive(
             for _ in range(config.connections):
                 await queue.put(None)
 
-        async def send() -> None:
+        async def send(client: httpx.AsyncClient) -> None:
             while (message := await queue.get()) is not None:
                 await _post(client, keys, message, config, clock, sent)
                 bar.update(len(message.documents))
 
-        await asyncio.gather(produce(), *(send() for _ in range(config.connections)))
+        await asyncio.gather(
+            produce(),
+            *(send(clients[i % len(clients)]) for i in range(config.connections)),
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
     bar.close()
     sent.finished = clock()
     return sent

@@ -14,42 +14,45 @@ from loadtest.driver import Clock
 @dataclass(slots=True)
 class Sample:
     t: float
+    # resident memory of the largest server process (with its children): the per-worker figure
     rss_mb: float
-    # CPU of the server (all its processes) and of this generator, in % of one core
+    # CPU of the servers (all their processes) and of this generator, in % of one core
     server_cpu: float
     generator_cpu: float
 
 
 @dataclass(slots=True)
 class Sampler:
-    pid: int | None
+    pids: tuple[int, ...]
     clock: Clock
     interval: float = 1.0
     samples: list[Sample] = field(default_factory=list)
 
-    def _processes(self) -> list[psutil.Process]:
-        if self.pid is None:
-            return []
+    @staticmethod
+    def _tree(pid: int) -> list[psutil.Process]:
         try:
-            root = psutil.Process(self.pid)
+            root = psutil.Process(pid)
             # a server with worker processes: its children are the workers
             return [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
 
     _me: psutil.Process = field(default_factory=psutil.Process)
-    _procs: list[psutil.Process] = field(default_factory=list)
+    _trees: list[list[psutil.Process]] = field(default_factory=list)
 
     def sample(self) -> None:
         """One sample now (CPU: since the previous one)."""
-        if not self._procs:
-            self._procs = self._processes()
-        rss = cpu = 0.0
-        for proc in self._procs:
-            with contextlib.suppress(psutil.Error):
-                rss += proc.memory_info().rss
-                cpu += proc.cpu_percent()
-        self.samples.append(Sample(self.clock(), rss / 2**20, cpu, self._me.cpu_percent()))
+        if not self._trees:
+            self._trees = [self._tree(pid) for pid in self.pids]
+        largest = cpu = 0.0
+        for tree in self._trees:
+            rss = 0.0
+            for proc in tree:
+                with contextlib.suppress(psutil.Error):
+                    rss += proc.memory_info().rss
+                    cpu += proc.cpu_percent()
+            largest = max(largest, rss)
+        self.samples.append(Sample(self.clock(), largest / 2**20, cpu, self._me.cpu_percent()))
 
     async def run(self) -> None:
         while True:

@@ -17,12 +17,13 @@ from loadtest.traffic import Message, Planned
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    url: str
+    # one URL per server process; the senders' connections are spread over them
+    urls: tuple[str, ...]
     # role -> API key; "operator" (or "admin") reads the manifest
     keys: dict[str, str]
     # False for the ceiling: nothing is stored, so nothing is ever decided
     decides: bool = True
-    server_pid: int | None = None
+    server_pids: tuple[int, ...] = ()
 
 
 async def run_traffic(
@@ -33,18 +34,19 @@ async def run_traffic(
     config: DriveConfig,
     drain_seconds: float = 30.0,
 ) -> dict[str, Any]:
-    await warm_up(target.url, target.keys)
+    for url in target.urls:
+        await warm_up(url, target.keys)
     clock = Clock()
-    sampler = Sampler(target.server_pid, clock)
+    sampler = Sampler(target.server_pids, clock)
     sampling = asyncio.create_task(sampler.run())
     follower: Follower | None = None
     following: asyncio.Task[None] | None = None
     if target.decides:
         key = target.keys.get("operator") or target.keys["admin"]
-        follower = Follower(target.url, key, clock, drain_seconds)
+        follower = Follower(target.urls[0], key, clock, drain_seconds)
         following = asyncio.create_task(follower.run(await follower.start_cursor()))
     try:
-        sent = await drive(target.url, target.keys, outgoing, config, clock, total_documents)
+        sent = await drive(target.urls, target.keys, outgoing, config, clock, total_documents)
         if follower is not None and following is not None:
             expected = {
                 p.key

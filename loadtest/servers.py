@@ -159,9 +159,28 @@ def ceiling_command() -> list[str]:
 
 @contextmanager
 def running(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(command, env, log_path)
-    server.start()
+    with fleet(command, env, log_path, 1) as servers:
+        yield servers[0]
+
+
+@contextmanager
+def fleet(
+    command: list[str], env: dict[str, str], log_path: Path, processes: int
+) -> Iterator[list[ServerProcess]]:
+    """``processes`` copies of a server command, each on its own port (as behind a load
+    balancer); logs ``name.log``, ``name-2.log``, ..."""
+    servers = [
+        ServerProcess(
+            command,
+            env,
+            log_path if i == 0 else log_path.with_name(f"{log_path.stem}-{i + 1}{log_path.suffix}"),
+        )
+        for i in range(processes)
+    ]
     try:
-        yield server
+        for server in servers:
+            server.start()
+        yield servers
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()

@@ -22,7 +22,7 @@ from loadtest.machine import describe, machine, postgres
 from loadtest.plot import plot
 from loadtest.run import Target, run_traffic
 from loadtest.seed import seed_pending
-from loadtest.servers import fresh_database, provision_keys, running, sandan_command
+from loadtest.servers import fleet, fresh_database, provision_keys, sandan_command
 from loadtest.traffic import TrafficConfig, document_count, messages, plan
 
 # Documents per consignment on average over the default regime mix (3.9): sizes a phase.
@@ -40,6 +40,8 @@ class SoakConfig:
     consignments: int = 20_000
     docs_per_message: int = 1
     mismatch_share: float = 0.3
+    # server processes (on PostgreSQL), as behind a load balancer
+    processes: int = 1
     env: dict[str, str] = field(default_factory=dict)
     keep_databases: bool = False
 
@@ -71,8 +73,13 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
     with fresh_database(config.database, "sandan_soak", config.out, config.keep_databases) as url:
         keys = provision_keys(url)
         env = {"SANDAN_DATABASE_URL": url, **config.env}
-        with running(sandan_command(), env, config.out / "sandan.log") as server:
-            target = Target(server.url, keys, server_pid=server.pid)
+        log = config.out / "sandan.log"
+        with fleet(sandan_command(), env, log, config.processes) as servers:
+            target = Target(
+                tuple(s.url for s in servers),
+                keys,
+                server_pids=tuple(s.pid for s in servers if s.pid is not None),
+            )
             phases["0 pending"] = _phase(config, target, 0)
             print(f"seeding {config.pending} pending bundles ...", flush=True)
             seeded = asyncio.run(seed_pending(url, config.pending))
@@ -85,6 +92,7 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
         "traffic": traffic_json(phase_traffic(config, 1)),
         "database": "postgresql" if config.database else "sqlite",
         "pending": config.pending,
+        "processes": config.processes,
         "seeding": {"rows": seeded.rows, "seconds": round(seeded.seconds, 1)},
         "conditions": {**conditions, "machine_after": machine()},
         "throughput_ratio_pending_over_zero": (

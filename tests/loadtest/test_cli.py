@@ -55,3 +55,44 @@ def test_every_command_explains_itself() -> None:
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([command, "--help"])
         assert exit_.value.code == 0
+
+
+@pytest.mark.skipif(
+    not databases.on_postgres(), reason="several server processes share one PostgreSQL database"
+)
+def test_bench_spreads_connections_over_several_server_processes(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    code = main(
+        [
+            "bench",
+            "--database",
+            str(databases.test_database_url()),
+            "--targets",
+            "ceiling,sandan",
+            "--processes",
+            "2",
+            "--consignments",
+            "20",
+            "--docs-per-message",
+            "1",
+            "--connections",
+            "4",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    report = json.loads((out / "bench.json").read_text())
+    sandan = report["runs"]["sandan"]
+    assert report["processes"] == sandan["processes"] == 2
+    assert sandan["documents"]["accepted"] == sandan["documents"]["sent"]
+    assert sandan["decisions"]["bundles_decided"] == 20
+    # both servers took traffic (each writes its own log) and were sampled
+    assert (out / "sandan.log").exists() and (out / "sandan-2.log").exists()
+    assert sandan["cpu_pct_mean"]["server"] > 0
+
+
+def test_several_processes_need_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--sqlite", "--processes", "2", "--no-progress"]) == 2
+    assert "needs PostgreSQL" in capsys.readouterr().err

@@ -34,7 +34,7 @@ TOP_LEVEL = {
 
 def _run(served: Served, config: TrafficConfig, drive: DriveConfig) -> dict[str, Any]:
     planned = plan(config)
-    target = Target(served.server.url, served.keys, server_pid=served.server.pid)
+    target = Target((served.server.url,), served.keys, server_pids=(served.server.pid,))
     return asyncio.run(
         run_traffic(
             target,
