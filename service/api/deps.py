@@ -12,7 +12,9 @@ from service.messages.registry import Role
 from service.security.keys import Caller
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async, though it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker
+    # thread, a thread hand-off on every request for a dictionary lookup.
     services: Services = request.app.state.services
     return services
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.logs import request_id
 from service.metrics import HTTP_SECONDS
@@ -16,27 +17,44 @@ REQUEST_ID_HEADER = "X-Request-ID"
 access = logging.getLogger("sandan.access")
 
 
-def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class RequestContext:
+    """Plain ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
+    runs every request through a task group and memory streams, a cost ingest paid on each
+    message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         # A caller's id is kept (so one id follows a request across systems) if it is sane.
-        given = request.headers.get(REQUEST_ID_HEADER, "")
+        given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         rid = given if 0 < len(given) <= 64 and given.isprintable() else uuid.uuid4().hex
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[REQUEST_ID_HEADER] = rid
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
+            route = scope.get("route")
             path = getattr(route, "path", "unmatched")
             elapsed = time.perf_counter() - started
-            HTTP_SECONDS.labels(request.method, path, str(status)).observe(elapsed)
+            HTTP_SECONDS.labels(scope["method"], path, str(status)).observe(elapsed)
             # Our own access line, inside the request's context so it carries its id.
-            access.info("%s %s %s %.1fms", request.method, request.url.path, status, elapsed * 1000)
+            access.info("%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed * 1000)
             request_id.reset(token)
+
+
+def install(app: FastAPI) -> None:
+    """Request ids and HTTP latency metrics for every request."""
+    app.add_middleware(RequestContext)
