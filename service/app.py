@@ -13,15 +13,14 @@ from service.config import Settings, get_settings
 from service.engine.decide import Decided
 from service.engine.ingest import Ingestor
 from service.engine.intake import IntakeBatcher
+from service.engine.prepare import build_preparer
+from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
-from service.messages.schema import SchemaChecker
 from service.queue.broker import BrokerCheck
 from service.queue.manifest import ManifestReader, Notifier
 from service.queue.relay import relay_for_serve
 from service.queue.wakeups import ManifestListener
-from service.rules.idcard import gb11643_valid
 from service.security.auth import KeyCache
-from service.security.pii import PiiProtector
 from service.store import keys as key_store
 from service.store.database import Database
 from service.web.install import install as install_review_ui
@@ -36,7 +35,8 @@ def build_services(settings: Settings) -> Services:
             notifier.notify()
 
     batcher = IntakeBatcher(db, settings, on_commit=wake_pollers)
-    protector = PiiProtector(settings.pii_key, gb11643_valid)
+    workers = settings.prepare_worker_count
+    pool = PreparePool(workers, settings.pii_key, settings.max_message_bytes) if workers else None
 
     async def lookup(digest: str) -> dict[str, object] | None:
         async with db.read() as conn:
@@ -46,7 +46,10 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         db=db,
         batcher=batcher,
-        ingestor=Ingestor(SchemaChecker(), batcher, protector, settings.max_message_bytes),
+        ingestor=Ingestor(
+            build_preparer(settings.pii_key, settings.max_message_bytes), batcher, pool
+        ),
+        prepare_pool=pool,
         notifier=notifier,
         manifest=ManifestReader(db, notifier, settings.manifest_poll_interval_seconds),
         sweeper=Sweeper(db, settings, on_commit=wake_pollers),
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if services.db.is_postgres
             else None
         )
+        if services.prepare_pool is not None:
+            await services.prepare_pool.start()
         await services.batcher.start()
         await services.sweeper.start()
         if listener is not None:
@@ -89,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await listener.stop()
             await services.sweeper.stop()
             await services.batcher.stop()
+            if services.prepare_pool is not None:
+                await services.prepare_pool.stop()
             await services.db.dispose()
 
     app = FastAPI(

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     intake_batch_interval_ms: float = 2.0
     # Requests queued ahead of the batcher before ingest answers 503 (back-pressure).
     intake_queue_limit: int = 10_000
+    # Worker processes that parse, validate and extract large messages (engine/prepare_pool.py)
+    # so the server's event loop keeps to HTTP and the batches. Unset: 1 on PostgreSQL, 0 on
+    # SQLite (the embedded default is one process); 0 prepares in the server process.
+    prepare_workers: int | None = Field(default=None, ge=0)
 
     # --- bundles and decisions -----------------------------------------------------------
     # An incomplete bundle becomes an exception this long after its first document.
@@ -182,6 +186,12 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.session_secret == DEVELOPMENT_SESSION_SECRET:
             raise ValueError("SANDAN_SESSION_SECRET must be set outside development")
         return self
+
+    @property
+    def prepare_worker_count(self) -> int:
+        if self.prepare_workers is not None:
+            return self.prepare_workers
+        return 0 if self.is_sqlite else 1
 
     @property
     def is_sqlite(self) -> bool:

@@ -20,9 +20,7 @@ from service.config import Settings
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.ingest import Ingestor
 from service.engine.intake import IntakeBatcher
-from service.messages.schema import SchemaChecker
-from service.rules.idcard import gb11643_valid
-from service.security.pii import PiiProtector
+from service.engine.prepare import build_preparer
 
 
 class AcceptAll(IntakeBatcher):
@@ -50,17 +48,21 @@ def create_ceiling_app(settings: Settings) -> FastAPI:
         services = build_services(settings)
         accept_all = AcceptAll()
         services.batcher = accept_all
+        # The same preparation as the service, in worker processes when it has them.
         services.ingestor = Ingestor(
-            SchemaChecker(),
+            build_preparer(settings.pii_key, settings.max_message_bytes),
             accept_all,
-            PiiProtector(settings.pii_key, gb11643_valid),
-            settings.max_message_bytes,
+            services.prepare_pool,
         )
         app.state.services = services
         app.state.broker = None
+        if services.prepare_pool is not None:
+            await services.prepare_pool.start()
         try:
             yield
         finally:
+            if services.prepare_pool is not None:
+                await services.prepare_pool.stop()
             await services.db.dispose()
 
     app = FastAPI(title="Sandan ceiling (parse and validate only)", lifespan=lifespan)

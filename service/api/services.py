@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.config import Settings
 from service.engine.ingest import Ingestor
 from service.engine.intake import IntakeBatcher
+from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
 from service.queue.manifest import ManifestReader, Notifier
 from service.security.auth import KeyCache
@@ -23,3 +24,5 @@ class Services:
     manifest: ManifestReader
     sweeper: Sweeper
     keys: KeyCache
+    # worker processes preparing large messages (None: prepared in this process)
+    prepare_pool: PreparePool | None = None

@@ -1,60 +1,27 @@
-"""From a posted message to one answer per document.
-
-Everything that needs no database happens here, before the batcher: parse, type, role, schema,
-sender scoping, extraction. Only documents that passed all of it reach the transaction, so a bad
-document costs no database work and changes nothing.
-"""
+"""From a posted message to one answer per document: prepared (``engine.prepare``, in a
+worker process when the message is large enough to be worth it), then stored and decided
+by the batcher."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lxml import etree
-
-from service.engine.incoming import RETURN_UNPROCESSABLE, IncomingDocument, Outcome
+from service.engine.incoming import Outcome
 from service.engine.intake import IntakeBatcher
-from service.errors import EmptyMessage, Forbidden, UnknownMessageType
-from service.messages.documents import Pii, PiiKind, Protector
-from service.messages.extract import (
-    KEY_FIELDS,
-    content_digest,
-    extract_document,
-    lenient_fields,
-)
-from service.messages.parse import parse_message
-from service.messages.receipts import ReceiptItem, build_receipt, format_return_time, receipt_fields
-from service.messages.registry import CEB_NS, DS_NS, MessageType, message_type_for
-from service.messages.schema import SchemaChecker, SchemaError
+from service.engine.prepare import DocumentResult, Prepared, Preparer
+from service.engine.prepare_pool import PreparePool
+from service.messages.receipts import ReceiptItem, build_receipt, format_return_time
+from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS
 from service.security.keys import Caller
-from service.security.masking import scrub
 
-# Elements holding personal data, wherever they appear; masked in the stored raw XML.
-PII_ELEMENTS: dict[str, PiiKind] = {
-    "buyerIdNumber": PiiKind.ID_NUMBER,
-    "payerIdNumber": PiiKind.ID_NUMBER,
-    "buyerTelephone": PiiKind.PHONE,
-    "consigneeTelephone": PiiKind.PHONE,
-    "telephone": PiiKind.PHONE,
-    "ebcTelephone": PiiKind.PHONE,
-}
-_PII_TAGS = tuple(f"{{{CEB_NS}}}{name}" for name in PII_ELEMENTS)
-# Above this size, CPU work (validation, extraction) leaves the event loop.
-_OFFLOAD_BYTES = 256 * 1024
-
-
-@dataclass(slots=True)
-class DocumentResult:
-    guid: str
-    kind: str
-    key: dict[str, str]
-    outcome: Outcome
-    # Head fields the customs receipt echoes (read leniently: the document may be invalid).
-    receipt_fields: dict[str, str]
+# Above this size, preparing a message (validation, extraction) leaves the event loop: to a
+# worker process when there is a pool, else to a thread. Below it, the hand-off costs more
+# than it frees.
+OFFLOAD_BYTES = 32 * 1024
 
 
 @dataclass(slots=True)
@@ -88,23 +55,6 @@ class IngestResult:
         }
 
 
-_QUOTED = re.compile(r"'[^']*'")
-_LAST_STEP = re.compile(r"([A-Za-z]+)(?:\[\d+\])?$")
-
-
-def _safe_message(error: SchemaError) -> str:
-    """A schema error's text without personal data: answers and receipts end up in logs.
-
-    The validator quotes the offending value; for a personal-data element the value is
-    dropped, and anything elsewhere that looks like an ID or mobile number is masked.
-    """
-    step = _LAST_STEP.search(error.path)
-    message = error.message
-    if step is not None and step.group(1) in PII_ELEMENTS:
-        message = _QUOTED.sub("(personal data not shown)", message)
-    return scrub(message)
-
-
 def _return_info(outcome: Outcome) -> str:
     if outcome.status == "accepted":
         return "入库成功 accepted"
@@ -116,33 +66,25 @@ def _return_info(outcome: Outcome) -> str:
     )
 
 
-@dataclass(slots=True)
-class _Prepared:
-    message_type: MessageType
-    message_guid: str
-    results: list[DocumentResult]
-    # index in ``results`` -> the document to store
-    incoming: dict[int, IncomingDocument]
-
-
 class Ingestor:
     def __init__(
-        self,
-        checker: SchemaChecker,
-        batcher: IntakeBatcher,
-        protect: Protector,
-        max_message_bytes: int,
+        self, preparer: Preparer, batcher: IntakeBatcher, pool: PreparePool | None = None
     ) -> None:
-        self._checker = checker
+        self._preparer = preparer
         self._batcher = batcher
-        self._protect = protect
-        self._max_bytes = max_message_bytes
+        self._pool = pool
+
+    async def _prepare(self, body: bytes, caller: Caller) -> Prepared:
+        if len(body) <= OFFLOAD_BYTES:
+            return self._preparer.prepare(body, caller)
+        if self._pool is not None:
+            prepared = await self._pool.prepare(body, caller)
+            if prepared is not None:
+                return prepared
+        return await asyncio.to_thread(self._preparer.prepare, body, caller)
 
     async def ingest(self, body: bytes, caller: Caller) -> IngestResult:
-        if len(body) > _OFFLOAD_BYTES:
-            prepared = await asyncio.to_thread(self._prepare, body, caller)
-        else:
-            prepared = self._prepare(body, caller)
+        prepared = await self._prepare(body, caller)
         order = sorted(prepared.incoming)
         outcomes = await self._batcher.submit(caller.code, [prepared.incoming[i] for i in order])
         for index, outcome in zip(order, outcomes, strict=True):
@@ -151,112 +93,3 @@ class Ingestor:
             code = result.outcome.errors[0]["code"] if result.outcome.errors else ""
             DOCUMENTS.labels(result.kind, result.outcome.status, code).inc()
         return IngestResult(prepared.message_guid, prepared.message_type, prepared.results)
-
-    def _prepare(self, body: bytes, caller: Caller) -> _Prepared:
-        root = parse_message(body, self._max_bytes)
-        message_type = message_type_for(root.tag if isinstance(root.tag, str) else "")
-        if message_type is None:
-            raise UnknownMessageType(f"unsupported message type {etree.QName(root).localname}")
-        if not caller.has_any(message_type.roles):
-            raise Forbidden(
-                f"{message_type.root} needs one of the roles "
-                f"{', '.join(sorted(message_type.roles))}"
-            )
-        check = self._checker.check(message_type, root)
-        if not check.documents:
-            raise EmptyMessage(
-                f"{message_type.root} holds no {message_type.document} document",
-                errors=[e.to_json() for errs in check.errors.values() for e in errs],
-            )
-        cop_code = root.findtext(f"{{{CEB_NS}}}BaseTransfer/{{{CEB_NS}}}copCode")
-        signature = "unverified" if root.find(f"{{{DS_NS}}}Signature") is not None else "absent"
-        prepared = _Prepared(message_type, root.get("guid", ""), [], {})
-        for index, element in enumerate(check.documents):
-            result, incoming = self._prepare_document(
-                message_type,
-                element,
-                check.errors.get(index),
-                caller,
-                cop_code,
-                signature,
-                prepared.message_guid,
-            )
-            if incoming is not None:
-                prepared.incoming[len(prepared.results)] = incoming
-            prepared.results.append(result)
-        return prepared
-
-    def _prepare_document(
-        self,
-        message_type: MessageType,
-        element: etree._Element,
-        errors: list[SchemaError] | None,
-        caller: Caller,
-        cop_code: str | None,
-        signature: str,
-        message_guid: str,
-    ) -> tuple[DocumentResult, IncomingDocument | None]:
-        kind = message_type.kind.value
-        key = lenient_fields(message_type, element, KEY_FIELDS[kind])
-        guid = lenient_fields(message_type, element, ("guid",)).get("guid", "")
-        result = DocumentResult(
-            guid, kind, key, Outcome.accepted(), receipt_fields(message_type, element)
-        )
-        if errors:
-            result.outcome = Outcome(
-                "rejected",
-                RETURN_UNPROCESSABLE,
-                [
-                    {"code": "SCHEMA_INVALID", "path": e.path, "message": _safe_message(e)}
-                    for e in errors
-                ],
-            )
-            return result, None
-        if not caller.acts_for(cop_code):
-            result.outcome = Outcome.rejected(
-                "SENDER_MISMATCH",
-                f"BaseTransfer/copCode {cop_code} is not one this key acts for",
-                path=f"/{message_type.root}/BaseTransfer/copCode",
-            )
-            return result, None
-        document = extract_document(message_type, element, self._protect)
-        parties = [getattr(document, name, None) for name in message_type.party_fields]
-        if not any(caller.acts_for(code) for code in parties):
-            named = " / ".join(
-                f"{name} {code}"
-                for name, code in zip(message_type.party_fields, parties, strict=True)
-            )
-            result.outcome = Outcome.rejected(
-                "SENDER_MISMATCH", f"{named}: not an enterprise this key acts for"
-            )
-            return result, None
-        incoming = IncomingDocument(
-            message_type=message_type,
-            message_guid=message_guid,
-            document=document,
-            digest=content_digest(element),
-            raw_xml=self._masked_xml(element),
-            signature=signature,
-        )
-        return result, incoming
-
-    def _masked_xml(self, element: etree._Element) -> str:
-        """The document's XML with personal data masked.
-
-        The masked texts are put in place only for serialising and the originals restored
-        after, which costs far less than serialising a deep copy.
-        """
-        originals: list[tuple[etree._Element, str]] = []
-        try:
-            for node in element.iter(*_PII_TAGS):  # lxml filters by tag in C
-                text = node.text
-                if text and text.strip():
-                    kind = PII_ELEMENTS[etree.QName(node).localname]
-                    protected: Pii = self._protect(text.strip(), kind)
-                    originals.append((node, text))
-                    node.text = protected.masked
-            xml: str = etree.tostring(element, encoding="unicode")
-        finally:
-            for node, text in originals:
-                node.text = text
-        return xml

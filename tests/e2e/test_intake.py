@@ -389,7 +389,16 @@ def test_schema_invalid(sandan: Deployment, case: str) -> None:
     assert sandan.bundle_json(c.key)["state"] == "released"
 
 
-def test_hundred_documents_one_broken(sandan: Deployment) -> None:
+@pytest.fixture(scope="module")
+def with_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """A server that prepares large messages in a worker process (engine/prepare_pool.py)."""
+    with deploy(tmp_path_factory.mktemp("worker"), SANDAN_PREPARE_WORKERS="1") as d:
+        yield d
+
+
+@pytest.mark.parametrize("server", ["sandan", "with_worker"])
+def test_hundred_documents_one_broken(server: str, request: pytest.FixtureRequest) -> None:
+    sandan: Deployment = request.getfixturevalue(server)
     consignments = [fresh() for _ in range(100)]
     broken = 41
     victim = consignments[broken]

@@ -23,6 +23,7 @@ from service.engine.decide import Decided
 from service.engine.incoming import Outcome
 from service.engine.ingest import Ingestor, IngestResult
 from service.engine.intake import IntakeBatcher, _Submission
+from service.engine.prepare import Preparer
 from service.engine.sweeper import sweep_once
 from service.messages.registry import Kind, Role
 from service.messages.schema import SchemaChecker
@@ -103,7 +104,8 @@ class PipelineFactory:
             db = Database(url)
             batcher = RecordingBatcher(db, settings)
             protector = PiiProtector(settings.pii_key, gb11643_valid)
-            ingestor = Ingestor(self.checker, batcher, protector, settings.max_message_bytes)
+            preparer = Preparer(self.checker, protector, settings.max_message_bytes)
+            ingestor = Ingestor(preparer, batcher)
             await batcher.start()
             try:
                 yield Pipeline(db, settings, batcher, ingestor)

@@ -14,7 +14,7 @@ from typing import Any
 
 from service.demo.consignments import Consignment
 from service.demo.play import plan, play
-from service.engine.ingest import PII_ELEMENTS
+from service.engine.prepare import PII_ELEMENTS
 from service.rules.catalogue import RULES
 from tests.e2e.conftest import Deployment, fresh
 from tests.e2e.support import mistaken, wait_until

@@ -1,0 +1,201 @@
+"""Everything about a posted message that needs no database: parse, type, role, schema,
+sender scoping, extraction, masking. Only documents that passed all of it reach the
+transaction, so a bad document costs no database work and changes nothing.
+
+Pure CPU on its inputs (the body and the caller), so it can run in a worker process
+(``engine.prepare_pool``): what it returns and what it raises pickle.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from service.engine.incoming import RETURN_UNPROCESSABLE, IncomingDocument, Outcome
+from service.errors import EmptyMessage, Forbidden, UnknownMessageType
+from service.messages.documents import Pii, PiiKind, Protector
+from service.messages.extract import (
+    KEY_FIELDS,
+    content_digest,
+    extract_document,
+    lenient_fields,
+)
+from service.messages.parse import parse_message
+from service.messages.receipts import receipt_fields
+from service.messages.registry import CEB_NS, DS_NS, MessageType, message_type_for
+from service.messages.schema import SchemaChecker, SchemaError
+from service.security.keys import Caller
+from service.security.masking import scrub
+
+# Elements holding personal data, wherever they appear; masked in the stored raw XML.
+PII_ELEMENTS: dict[str, PiiKind] = {
+    "buyerIdNumber": PiiKind.ID_NUMBER,
+    "payerIdNumber": PiiKind.ID_NUMBER,
+    "buyerTelephone": PiiKind.PHONE,
+    "consigneeTelephone": PiiKind.PHONE,
+    "telephone": PiiKind.PHONE,
+    "ebcTelephone": PiiKind.PHONE,
+}
+_PII_TAGS = tuple(f"{{{CEB_NS}}}{name}" for name in PII_ELEMENTS)
+
+
+@dataclass(slots=True)
+class DocumentResult:
+    guid: str
+    kind: str
+    key: dict[str, str]
+    outcome: Outcome
+    # Head fields the customs receipt echoes (read leniently: the document may be invalid).
+    receipt_fields: dict[str, str]
+
+
+_QUOTED = re.compile(r"'[^']*'")
+_LAST_STEP = re.compile(r"([A-Za-z]+)(?:\[\d+\])?$")
+
+
+def _safe_message(error: SchemaError) -> str:
+    """A schema error's text without personal data: answers and receipts end up in logs.
+
+    The validator quotes the offending value; for a personal-data element the value is
+    dropped, and anything elsewhere that looks like an ID or mobile number is masked.
+    """
+    step = _LAST_STEP.search(error.path)
+    message = error.message
+    if step is not None and step.group(1) in PII_ELEMENTS:
+        message = _QUOTED.sub("(personal data not shown)", message)
+    return scrub(message)
+
+
+@dataclass(slots=True)
+class Prepared:
+    message_type: MessageType
+    message_guid: str
+    results: list[DocumentResult]
+    # index in ``results`` -> the document to store
+    incoming: dict[int, IncomingDocument]
+
+
+class Preparer:
+    def __init__(self, checker: SchemaChecker, protect: Protector, max_message_bytes: int) -> None:
+        self._checker = checker
+        self._protect = protect
+        self._max_bytes = max_message_bytes
+
+    def prepare(self, body: bytes, caller: Caller) -> Prepared:
+        root = parse_message(body, self._max_bytes)
+        message_type = message_type_for(root.tag if isinstance(root.tag, str) else "")
+        if message_type is None:
+            raise UnknownMessageType(f"unsupported message type {etree.QName(root).localname}")
+        if not caller.has_any(message_type.roles):
+            raise Forbidden(
+                f"{message_type.root} needs one of the roles "
+                f"{', '.join(sorted(message_type.roles))}"
+            )
+        check = self._checker.check(message_type, root)
+        if not check.documents:
+            raise EmptyMessage(
+                f"{message_type.root} holds no {message_type.document} document",
+                errors=[e.to_json() for errs in check.errors.values() for e in errs],
+            )
+        cop_code = root.findtext(f"{{{CEB_NS}}}BaseTransfer/{{{CEB_NS}}}copCode")
+        signature = "unverified" if root.find(f"{{{DS_NS}}}Signature") is not None else "absent"
+        prepared = Prepared(message_type, root.get("guid", ""), [], {})
+        for index, element in enumerate(check.documents):
+            result, incoming = self._prepare_document(
+                message_type,
+                element,
+                check.errors.get(index),
+                caller,
+                cop_code,
+                signature,
+                prepared.message_guid,
+            )
+            if incoming is not None:
+                prepared.incoming[len(prepared.results)] = incoming
+            prepared.results.append(result)
+        return prepared
+
+    def _prepare_document(
+        self,
+        message_type: MessageType,
+        element: etree._Element,
+        errors: list[SchemaError] | None,
+        caller: Caller,
+        cop_code: str | None,
+        signature: str,
+        message_guid: str,
+    ) -> tuple[DocumentResult, IncomingDocument | None]:
+        kind = message_type.kind.value
+        key = lenient_fields(message_type, element, KEY_FIELDS[kind])
+        guid = lenient_fields(message_type, element, ("guid",)).get("guid", "")
+        result = DocumentResult(
+            guid, kind, key, Outcome.accepted(), receipt_fields(message_type, element)
+        )
+        if errors:
+            result.outcome = Outcome(
+                "rejected",
+                RETURN_UNPROCESSABLE,
+                [
+                    {"code": "SCHEMA_INVALID", "path": e.path, "message": _safe_message(e)}
+                    for e in errors
+                ],
+            )
+            return result, None
+        if not caller.acts_for(cop_code):
+            result.outcome = Outcome.rejected(
+                "SENDER_MISMATCH",
+                f"BaseTransfer/copCode {cop_code} is not one this key acts for",
+                path=f"/{message_type.root}/BaseTransfer/copCode",
+            )
+            return result, None
+        document = extract_document(message_type, element, self._protect)
+        parties = [getattr(document, name, None) for name in message_type.party_fields]
+        if not any(caller.acts_for(code) for code in parties):
+            named = " / ".join(
+                f"{name} {code}"
+                for name, code in zip(message_type.party_fields, parties, strict=True)
+            )
+            result.outcome = Outcome.rejected(
+                "SENDER_MISMATCH", f"{named}: not an enterprise this key acts for"
+            )
+            return result, None
+        incoming = IncomingDocument(
+            message_type=message_type,
+            message_guid=message_guid,
+            document=document,
+            digest=content_digest(element),
+            raw_xml=self._masked_xml(element),
+            signature=signature,
+        )
+        return result, incoming
+
+    def _masked_xml(self, element: etree._Element) -> str:
+        """The document's XML with personal data masked.
+
+        The masked texts are put in place only for serialising and the originals restored
+        after, which costs far less than serialising a deep copy.
+        """
+        originals: list[tuple[etree._Element, str]] = []
+        try:
+            for node in element.iter(*_PII_TAGS):  # lxml filters by tag in C
+                text = node.text
+                if text and text.strip():
+                    kind = PII_ELEMENTS[etree.QName(node).localname]
+                    protected: Pii = self._protect(text.strip(), kind)
+                    originals.append((node, text))
+                    node.text = protected.masked
+            xml: str = etree.tostring(element, encoding="unicode")
+        finally:
+            for node, text in originals:
+                node.text = text
+        return xml
+
+
+def build_preparer(pii_key: str, max_message_bytes: int) -> Preparer:
+    """The preparer a service process (or a prepare worker) uses."""
+    from service.rules.idcard import gb11643_valid
+    from service.security.pii import PiiProtector
+
+    return Preparer(SchemaChecker(), PiiProtector(pii_key, gb11643_valid), max_message_bytes)
