@@ -161,6 +161,12 @@ def _line(name: str, r: dict[str, Any]) -> str:
         text += f", errors {r['errors']}"
     if r.get("server_rss_mb"):
         text += f", peak RSS per process {r['server_rss_mb']['peak']} MB"
+    if r.get("intake_batches"):
+        b = r["intake_batches"]
+        spent = ", ".join(f"{p} {s}" for p, s in b["seconds_per_phase"].items())
+        text += (
+            f"\n  {b['batches']} batches, busy {b['batchers_busy']} of the run, seconds: {spent}"
+        )
     return text
 
 

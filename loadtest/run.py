@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from loadtest import phases
 from loadtest.driver import Clock, DriveConfig, drive, warm_up
 from loadtest.follower import Follower
 from loadtest.memory import Sampler
@@ -36,6 +37,7 @@ async def run_traffic(
 ) -> dict[str, Any]:
     for url in target.urls:
         await warm_up(url, target.keys)
+    phases_before = await phases.scrape(target.urls)
     clock = Clock()
     sampler = Sampler(target.server_pids, clock)
     sampling = asyncio.create_task(sampler.run())
@@ -62,4 +64,10 @@ async def run_traffic(
             await sampling
         if following is not None and not following.done():
             following.cancel()
-    return summarise(planned, sent, follower.seen if follower else None, sampler.samples)
+    report = summarise(planned, sent, follower.seen if follower else None, sampler.samples)
+    batches = phases.summary(
+        phases_before, await phases.scrape(target.urls), sent.finished - sent.started
+    )
+    if batches:
+        report["intake_batches"] = batches
+    return report

@@ -35,6 +35,15 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     registry=REGISTRY,
 )
+# Where an intake transaction's time goes; "begin" includes waiting for a pooled connection,
+# every phase includes waiting for the event loop between statements.
+BATCH_PHASES = ("begin", "lock", "read", "apply", "write", "decide", "commit")
+BATCH_PHASE_SECONDS = Counter(
+    "sandan_intake_phase_seconds",
+    "Seconds spent by intake transactions in each phase",
+    ["phase"],
+    registry=REGISTRY,
+)
 HTTP_SECONDS = Histogram(
     "sandan_http_request_seconds",
     "HTTP request latency by route and status",

@@ -25,7 +25,7 @@ from service.engine.apply import BatchState, apply_document, meeting_points
 from service.engine.decide import Decided, decide_many
 from service.engine.incoming import IncomingDocument, Outcome
 from service.errors import ServiceUnavailable
-from service.metrics import BATCH_DOCUMENTS, BATCH_SECONDS
+from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
 from service.store import bundles
 from service.store.database import Database, is_contention
 from service.store.dialect import advisory_locks
@@ -153,12 +153,16 @@ class IntakeBatcher:
         now = self._clock()
         state = BatchState(now, timedelta(seconds=self._settings.bundle_deadline_seconds))
         results: list[list[Outcome]] = []
+        phase = _PhaseTimer()
         async with self._db.write() as conn:
+            phase("begin")
             # Every bundle this batch names, created and locked up front in key order, so
             # that concurrent batches in other processes queue instead of deadlocking.
             incoming = [inc for sub in batch for inc in sub.items]
             await advisory_locks(conn, (p for inc in incoming for p in meeting_points(inc)))
+            phase("lock")
             await state.prepare(conn, incoming, [sub.sender for sub in batch for _ in sub.items])
+            phase("read")
             for submission in batch:
                 results.append(
                     [
@@ -166,7 +170,23 @@ class IntakeBatcher:
                         for inc in submission.items
                     ]
                 )
+            phase("apply")
             await state.flush(conn)
             await bundles.drop_untouched(conn, [int(b["id"]) for b in state.bundles.values()])
+            phase("write")
             decided = await decide_many(conn, state.dirty, now, self._settings)
+            phase("decide")
+        phase("commit")
         return results, decided
+
+
+class _PhaseTimer:
+    """Adds the time since the previous call to the named phase (``BATCH_PHASE_SECONDS``)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        BATCH_PHASE_SECONDS.labels(name).inc(now - self._last)
+        self._last = now

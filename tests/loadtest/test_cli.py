@@ -43,6 +43,20 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
         assert run["documents"]["accepted"] == run["documents"]["sent"]
     assert "decisions" not in report["runs"]["ceiling"]
     assert report["runs"]["sandan"]["decisions"]["bundles_decided"] == 6
+    # the servers' own account of their intake transactions (none for the ceiling)
+    batches = report["runs"]["sandan"]["intake_batches"]
+    assert batches["batches"] >= 1
+    assert set(batches["seconds_per_phase"]) == {
+        "begin",
+        "lock",
+        "read",
+        "apply",
+        "write",
+        "decide",
+        "commit",
+    }
+    assert sum(batches["seconds_per_phase"].values()) > 0
+    assert "intake_batches" not in report["runs"]["ceiling"]
     assert report["ratios"]["sandan_over_ceiling"] > 0
     assert report["ratios"]["sandan_over_baseline"] > 0
     assert report["conditions"]["machine"]["cpus"] >= 1
