@@ -91,8 +91,13 @@ async def test_two_relays_at_once_publish_each_entry_once(
     try:
         for relay in relays:
             await relay.start()
-        async with producing(outbox, every=0.005):
-            await asyncio.sleep(1.5)
+        # Enough entries for the two to meet, however slow the machine is today.
+        async with producing(outbox, every=0.005) as seqs:
+
+            async def enough() -> bool:
+                return len(seqs) > 150
+
+            await eventually(enough, within=60)
         await caught_up(outbox, stream)
     finally:
         for relay in relays:
