@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from service.queue.manifest import Notifier
-from service.store.manifest import CHANNEL
+from service.store.manifest import CHANNEL, PROCESS_TOKEN
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,9 @@ class ManifestListener:
                 await self._task
             self._task = None
 
-    def _heard(self, *_args: Any) -> None:
-        self._notifier.notify()
+    def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload != PROCESS_TOKEN:  # this process's own commits woke its polls already
+            self._notifier.notify()
 
     async def _run(self) -> None:
         while True:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store import bulk
-from service.store.dialect import for_update, insert_ignore
+from service.store.dialect import for_update, insert_ignore, rows_in
 from service.store.tables import bundles
 
 Row = dict[str, Any]
@@ -49,7 +49,7 @@ async def ensure(
         chunk = wanted[start : start + 1000]
         stmt = (
             select(bundles)
-            .where(tuple_(bundles.c.ebp_code, bundles.c.order_no).in_(chunk))
+            .where(rows_in(conn, (bundles.c.ebp_code, bundles.c.order_no), chunk))
             .order_by(bundles.c.ebp_code, bundles.c.order_no)
         )
         for row in (await conn.execute(for_update(conn, stmt))).mappings():

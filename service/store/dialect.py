@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, text
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,28 @@ def for_update(conn: AsyncConnection, stmt: Select[Any], *, skip_locked: bool = 
     if conn.dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=skip_locked)
     return stmt
+
+
+def rows_in(
+    conn: AsyncConnection, columns: Sequence[ColumnElement[Any]], rows: Sequence[tuple[Any, ...]]
+) -> ColumnElement[bool]:
+    """``(columns) IN (rows)``.
+
+    On PostgreSQL as a semi-join on ``unnest`` of one array per column: a literal list of row
+    values is planned as ``ANY`` on each column separately, which on a table whose leading
+    key column takes few values (one platform's orders) reads most of the index, about five
+    times slower for a batch's few hundred keys. The arrays are also one parameter each,
+    whatever the number of rows.
+    """
+    if conn.dialect.name != "postgresql":
+        return tuple_(*columns).in_(rows)
+    names = [f"c{i}" for i in range(len(columns))]
+    arrays = [
+        bindparam(None, [row[i] for row in rows], type_=postgresql.ARRAY(column.type))
+        for i, column in enumerate(columns)
+    ]
+    keys = func.unnest(*arrays).table_valued(*names).render_derived()
+    return tuple_(*columns).in_(select(*(keys.c[name] for name in names)))
 
 
 def lock_id(name: str) -> int:

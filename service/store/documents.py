@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, insert, select, tuple_
+from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store import bulk
+from service.store.dialect import rows_in
 from service.store.tables import documents
 
 Row = dict[str, Any]
@@ -28,7 +29,7 @@ async def by_guids(
                 documents.c.guid,
                 documents.c.digest,
                 documents.c.return_status,
-            ).where(tuple_(documents.c.sender, documents.c.kind, documents.c.guid).in_(chunk))
+            ).where(rows_in(conn, (documents.c.sender, documents.c.kind, documents.c.guid), chunk))
         )
         for r in rows.mappings():
             out[(r["sender"], r["kind"], r["guid"])] = {
@@ -58,8 +59,10 @@ async def waybill_versions(conn: AsyncConnection, numbers: list[tuple[str, str]]
         rows = await conn.execute(
             select(*_WAYBILL_COLUMNS).where(
                 documents.c.kind == "logistics",
-                tuple_(documents.c.logistics_code, documents.c.logistics_no).in_(
-                    numbers[start : start + 1000]
+                rows_in(
+                    conn,
+                    (documents.c.logistics_code, documents.c.logistics_no),
+                    numbers[start : start + 1000],
                 ),
             )
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.store.dialect import insert_ignore
+from service.store.dialect import insert_ignore, rows_in
 from service.store.tables import annual_ledger
 
 
@@ -44,7 +44,7 @@ async def year_totals(
     if keys:
         rows = await conn.execute(
             select(annual_ledger.c.buyer, annual_ledger.c.year, annual_ledger.c.amount).where(
-                tuple_(annual_ledger.c.buyer, annual_ledger.c.year).in_(sorted(keys))
+                rows_in(conn, (annual_ledger.c.buyer, annual_ledger.c.year), sorted(keys))
             )
         )
         for buyer, year, amount in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -15,8 +16,10 @@ SEQ_COUNTER = "manifest_seq"
 
 
 # PostgreSQL channel told of every commit that appends manifest entries (service processes
-# listen on it to wake their long polls and relays; see queue/wakeups.py).
+# listen on it to wake their long polls and relays; see queue/wakeups.py). The payload names
+# the process that committed, which already woke its own polls and ignores its own echo.
 CHANNEL = "sandan_manifest"
+PROCESS_TOKEN = uuid.uuid4().hex
 
 
 async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
@@ -31,7 +34,7 @@ async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
     returning: list[Any] = [counters.c.value]
     if conn.dialect.name == "postgresql":
-        returning.append(func.pg_notify(CHANNEL, ""))
+        returning.append(func.pg_notify(CHANNEL, PROCESS_TOKEN))
     result = await conn.execute(
         update(counters)
         .where(counters.c.name == SEQ_COUNTER)

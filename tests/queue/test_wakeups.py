@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from service.queue import wakeups
 from service.queue.manifest import Notifier
 from service.queue.wakeups import ManifestListener
 from service.store.manifest import CHANNEL
@@ -25,7 +26,11 @@ async def _woken(notifier: Notifier, seconds: float) -> bool:
     return asyncio.get_running_loop().time() - began < seconds
 
 
-async def test_commits_wake_the_listener_and_rollbacks_do_not(outbox: Outbox) -> None:
+async def test_commits_wake_the_listener_and_rollbacks_do_not(
+    outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The listener stands for another process: this one's appends are not its own.
+    monkeypatch.setattr(wakeups, "PROCESS_TOKEN", "another-process")
     notifier = Notifier()
     listener = ManifestListener(outbox.db.url, notifier, retry_seconds=0.1)
     await listener.start()
@@ -45,6 +50,14 @@ async def test_commits_wake_the_listener_and_rollbacks_do_not(outbox: Outbox) ->
                 await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANNEL})
                 raise RuntimeError("roll back")
         assert not await waiting, "a rolled-back transaction announced nothing"
+
+        waiting = asyncio.create_task(_woken(notifier, 1.0))
+        await asyncio.sleep(0.05)
+        async with outbox.db.write() as conn:
+            await conn.execute(
+                text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": "another-process"}
+            )
+        assert not await waiting, "a process's own commits are not echoed back to it"
 
         # Its connection killed (a PostgreSQL restart, a failover): it reconnects, wakes the
         # polls once for what it may have missed, and hears the next commit.
