@@ -47,7 +47,10 @@ def build_services(settings: Settings) -> Services:
         db=db,
         batcher=batcher,
         ingestor=Ingestor(
-            build_preparer(settings.pii_key, settings.max_message_bytes), batcher, pool
+            build_preparer(settings.pii_key, settings.max_message_bytes),
+            batcher,
+            pool,
+            settings.prepare_offload_bytes,
         ),
         prepare_pool=pool,
         notifier=notifier,

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # so the server's event loop keeps to HTTP and the batches. Unset: 1 on PostgreSQL, 0 on
     # SQLite (the embedded default is one process); 0 prepares in the server process.
     prepare_workers: int | None = Field(default=None, ge=0)
+    # Messages larger than this are prepared off the event loop (in a worker when there are
+    # any, else in a thread); smaller ones in the loop, where a hand-off would cost more.
+    prepare_offload_bytes: int = Field(default=32 * 1024, ge=0)
 
     # --- bundles and decisions -----------------------------------------------------------
     # An incomplete bundle becomes an exception this long after its first document.

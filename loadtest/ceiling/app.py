@@ -53,6 +53,7 @@ def create_ceiling_app(settings: Settings) -> FastAPI:
             build_preparer(settings.pii_key, settings.max_message_bytes),
             accept_all,
             services.prepare_pool,
+            settings.prepare_offload_bytes,
         )
         app.state.services = services
         app.state.broker = None

@@ -18,9 +18,7 @@ from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS
 from service.security.keys import Caller
 
-# Above this size, preparing a message (validation, extraction) leaves the event loop: to a
-# worker process when there is a pool, else to a thread. Below it, the hand-off costs more
-# than it frees.
+# Default for ``Ingestor(offload_bytes=...)`` (setting ``prepare_offload_bytes``).
 OFFLOAD_BYTES = 32 * 1024
 
 
@@ -68,14 +66,22 @@ def _return_info(outcome: Outcome) -> str:
 
 class Ingestor:
     def __init__(
-        self, preparer: Preparer, batcher: IntakeBatcher, pool: PreparePool | None = None
+        self,
+        preparer: Preparer,
+        batcher: IntakeBatcher,
+        pool: PreparePool | None = None,
+        offload_bytes: int = OFFLOAD_BYTES,
     ) -> None:
         self._preparer = preparer
         self._batcher = batcher
         self._pool = pool
+        # Above this size, preparing a message leaves the event loop: to a worker process
+        # when there is a pool, else to a thread. Below it, the hand-off costs more than it
+        # frees.
+        self._offload_bytes = offload_bytes
 
     async def _prepare(self, body: bytes, caller: Caller) -> Prepared:
-        if len(body) <= OFFLOAD_BYTES:
+        if len(body) <= self._offload_bytes:
             return self._preparer.prepare(body, caller)
         if self._pool is not None:
             prepared = await self._pool.prepare(body, caller)
