@@ -96,12 +96,25 @@ class SchemaChecker:
         self._lxml = {side: self._compile(side) for side in SIDES}
         self._explainers: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._per_thread = threading.local()
 
     def _compile(self, side: str) -> etree.XMLSchema:
         path = self.schemas_dir / f"{side}.xsd"
         if not path.is_file():
             raise FileNotFoundError(f"schema {path} not found")
         return etree.XMLSchema(etree.parse(str(path), _SCHEMA_PARSER))
+
+    def _log_schema(self, side: str) -> etree.XMLSchema:
+        """A side's schema whose error log only this thread reads and writes.
+
+        lxml keeps the log of a schema's last validation on the schema object: read from the
+        shared one, two invalid messages prepared at once in two threads could each get the
+        other's errors (and so quote another sender's values). Compiled once per thread.
+        """
+        schemas: dict[str, etree.XMLSchema] = self._per_thread.__dict__.setdefault("schemas", {})
+        if side not in schemas:
+            schemas[side] = self._compile(side)
+        return schemas[side]
 
     def explainer(self, side: str) -> Any:
         """The ``xmlschema`` twin of a side's schema, compiled on first need (~0.3 s)."""
@@ -180,7 +193,7 @@ class SchemaChecker:
             log.exception("xmlschema could not explain a %s failure", message_type.root)
         if not found:
             found = explain_with_lxml(
-                self._lxml[message_type.schema], tree, namer, _EXPLAINED_ERRORS
+                self._log_schema(message_type.schema), tree, namer, _EXPLAINED_ERRORS
             )
         return found or [(None, SchemaError(namer.path(tree), "does not match the schema"))]
 

@@ -308,3 +308,24 @@ def test_lxml_stays_the_judge_where_xmlschema_is_lenient(checker: SchemaChecker)
     [error] = result.errors[1]
     assert error.path == "/CEB311Message/Order[2]/OrderHead/currency"
     assert "length" in error.message
+
+
+def test_concurrent_explanations_keep_their_own_errors() -> None:
+    """Large messages are prepared in threads; lxml keeps a schema's last error log on the
+    shared schema object, and one sender's errors must never reach another's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    checker = SchemaChecker(explain_budget=0)  # always lxml's log
+    cases = {
+        "long orderNo": orders(30, orderNo="X" * 80),
+        "bad amount": orders(30, goodsValue="not-a-number"),
+    }
+    alone = {name: messages(checker.check(ORDER, root).errors[1]) for name, root in cases.items()}
+    assert alone["long orderNo"] != alone["bad amount"]
+
+    def explain(name: str) -> tuple[str, str]:
+        return name, messages(checker.check(ORDER, cases[name]).errors.get(1, []))
+
+    with ThreadPoolExecutor(4) as pool:
+        seen = list(pool.map(explain, [name for _ in range(40) for name in cases]))
+    assert all(found == alone[name] for name, found in seen)
