@@ -92,6 +92,8 @@ class BatchState:
     unwritten: list[Row] = field(default_factory=list)
     # the typed document of each unwritten row, remembered once the row has its id
     unwritten_documents: list[Document] = field(default_factory=list)
+    # what this batch put in the decoded-document cache (dropped again if it rolls back)
+    remembered: list[decoded.Key] = field(default_factory=list)
     updates: dict[int, Row] = field(default_factory=dict)
     pending_refs: list[tuple[Row, Row]] = field(default_factory=list)
 
@@ -295,7 +297,7 @@ class BatchState:
                 self.unwritten, ids, self.unwritten_documents, strict=True
             ):
                 row["id"] = doc_id
-                decoded.remember(database, doc_id, row["digest"], typed)
+                self.remembered.append(decoded.remember(database, doc_id, row["digest"], typed))
             for detail, row in self.pending_refs:
                 detail["documentId"] = row["id"]
             self.unwritten = []

@@ -29,8 +29,20 @@ def cached(database: str, doc_id: int, digest: str) -> Document | None:
     return doc
 
 
-def remember(database: str, doc_id: int, digest: str, doc: Document) -> None:
+Key = tuple[str, int, str]
+
+
+def remember(database: str, doc_id: int, digest: str, doc: Document) -> Key:
     """Keep ``doc`` as the decoded form of stored row ``doc_id`` (its digest ``digest``)."""
-    _cache[(database, doc_id, digest)] = doc
+    key = (database, doc_id, digest)
+    _cache[key] = doc
     if len(_cache) > _MAX_ENTRIES:
         _cache.popitem(last=False)
+    return key
+
+
+def forget(keys: list[Key]) -> None:
+    """Drop entries remembered in a transaction that then rolled back: SQLite may give
+    their ids to other rows."""
+    for key in keys:
+        _cache.pop(key, None)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 
 from service.config import Settings
+from service.engine import decoded
 from service.engine.apply import BatchState, apply_document, meeting_points
 from service.engine.decide import Decided, decide_many
 from service.engine.incoming import IncomingDocument, Outcome
@@ -154,28 +155,34 @@ class IntakeBatcher:
         state = BatchState(now, timedelta(seconds=self._settings.bundle_deadline_seconds))
         results: list[list[Outcome]] = []
         phase = _PhaseTimer()
-        async with self._db.write() as conn:
-            phase("begin")
-            # Every bundle this batch names, created and locked up front in key order, so
-            # that concurrent batches in other processes queue instead of deadlocking.
-            incoming = [inc for sub in batch for inc in sub.items]
-            await advisory_locks(conn, (p for inc in incoming for p in meeting_points(inc)))
-            phase("lock")
-            await state.prepare(conn, incoming, [sub.sender for sub in batch for _ in sub.items])
-            phase("read")
-            for submission in batch:
-                results.append(
-                    [
-                        await apply_document(conn, submission.sender, inc, state)
-                        for inc in submission.items
-                    ]
+        try:
+            async with self._db.write() as conn:
+                phase("begin")
+                # Every bundle this batch names, created and locked up front in key order, so
+                # that concurrent batches in other processes queue instead of deadlocking.
+                incoming = [inc for sub in batch for inc in sub.items]
+                await advisory_locks(conn, (p for inc in incoming for p in meeting_points(inc)))
+                phase("lock")
+                await state.prepare(
+                    conn, incoming, [sub.sender for sub in batch for _ in sub.items]
                 )
-            phase("apply")
-            await state.flush(conn)
-            await bundles.drop_untouched(conn, [int(b["id"]) for b in state.bundles.values()])
-            phase("write")
-            decided = await decide_many(conn, state.dirty, now, self._settings)
-            phase("decide")
+                phase("read")
+                for submission in batch:
+                    results.append(
+                        [
+                            await apply_document(conn, submission.sender, inc, state)
+                            for inc in submission.items
+                        ]
+                    )
+                phase("apply")
+                await state.flush(conn)
+                await bundles.drop_untouched(conn, [int(b["id"]) for b in state.bundles.values()])
+                phase("write")
+                decided = await decide_many(conn, state.dirty, now, self._settings)
+                phase("decide")
+        except BaseException:
+            decoded.forget(state.remembered)
+            raise
         phase("commit")
         return results, decided
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -31,6 +32,9 @@ _preparer: Preparer | None = None
 
 def _start_worker(pii_key: str, max_message_bytes: int) -> None:
     global _preparer
+    # Ctrl-C in a terminal reaches the whole process group: the server shuts the pool down
+    # in order, a worker must not die of it first.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _preparer = build_preparer(pii_key, max_message_bytes)
 
 

@@ -20,22 +20,38 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from service.queue.manifest import Notifier
-from service.store.manifest import CHANNEL, PROCESS_TOKEN
+from service.store.manifest import CHANNEL, process_token
 
 log = logging.getLogger(__name__)
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    """The plain ``postgresql://`` form of a SQLAlchemy ``postgresql+asyncpg://`` URL."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+# Options of SQLAlchemy's asyncpg dialect, not of asyncpg.connect.
+_DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback")
+
+
+def connect_arguments(database_url: str) -> dict[str, Any]:
+    """``asyncpg.connect`` keyword arguments for a ``postgresql+asyncpg://`` URL, read the
+    way the engine reads it (so ``?ssl=require`` means TLS here too)."""
+    url = make_url(database_url)
+    params: dict[str, Any] = url.translate_connect_args(username="user")
+    params.update({k: v for k, v in url.query.items() if k not in _DIALECT_ONLY})
+    return params
 
 
 class ManifestListener:
-    def __init__(self, database_url: str, notifier: Notifier, retry_seconds: float = 1.0) -> None:
-        self._dsn = asyncpg_dsn(database_url)
+    def __init__(
+        self,
+        database_url: str,
+        notifier: Notifier,
+        retry_seconds: float = 1.0,
+        check_seconds: float = 30.0,
+    ) -> None:
+        self._connect = connect_arguments(database_url)
         self._notifier = notifier
         self._retry = retry_seconds
+        # A connection that died without a reset (a partition, a failover) is only noticed
+        # by using it: it is asked SELECT 1 this often.
+        self._check = check_seconds
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
 
@@ -50,23 +66,32 @@ class ManifestListener:
             self._task = None
 
     def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        if payload != PROCESS_TOKEN:  # this process's own commits woke its polls already
+        if payload != process_token():  # this process's own commits woke its polls already
             self._notifier.notify()
+
+    async def _watch(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """Until the connection is lost or stops answering."""
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), self._check)
+            if not lost.is_set():
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), self._check)
 
     async def _run(self) -> None:
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await asyncpg.connect(self._dsn)
+                connected = await asyncio.wait_for(asyncpg.connect(**self._connect), 30)
+                conn = connected
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                await conn.add_listener(CHANNEL, self._heard)
+                connected.add_termination_listener(lambda _conn, lost=lost: lost.set())
+                await connected.add_listener(CHANNEL, self._heard)
                 self.listening.set()
                 self._notifier.notify()  # whatever was committed while nobody listened
-                await lost.wait()
+                await self._watch(connected, lost)
                 log.warning("manifest listener: connection lost, reconnecting")
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("manifest listener: %s; retrying in %.1f s", exc, self._retry)
+            except Exception as exc:  # any failure: wait, reconnect; polls still re-read
+                log.warning("manifest listener: %r; retrying in %.1f s", exc, self._retry)
             finally:
                 self.listening.clear()
                 if conn is not None and not conn.is_closed():

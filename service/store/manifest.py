@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Collection
 from typing import Any
@@ -19,7 +20,15 @@ SEQ_COUNTER = "manifest_seq"
 # listen on it to wake their long polls and relays; see queue/wakeups.py). The payload names
 # the process that committed, which already woke its own polls and ignores its own echo.
 CHANNEL = "sandan_manifest"
-PROCESS_TOKEN = uuid.uuid4().hex
+_token: tuple[int, str] | None = None
+
+
+def process_token() -> str:
+    """This process's name on ``CHANNEL``; a forked child gets its own."""
+    global _token
+    if _token is None or _token[0] != os.getpid():
+        _token = (os.getpid(), f"{os.getpid()}-{uuid.uuid4().hex}")
+    return _token[1]
 
 
 async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
@@ -34,7 +43,7 @@ async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
     returning: list[Any] = [counters.c.value]
     if conn.dialect.name == "postgresql":
-        returning.append(func.pg_notify(CHANNEL, PROCESS_TOKEN))
+        returning.append(func.pg_notify(CHANNEL, process_token()))
     result = await conn.execute(
         update(counters)
         .where(counters.c.name == SEQ_COUNTER)

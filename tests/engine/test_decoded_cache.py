@@ -7,9 +7,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from service.demo.consignments import Consignment, clean_import, message_of
 from service.demo.mistakes import with_mistake
-from service.engine import decoded
+from service.engine import decoded, intake
+from service.errors import ServiceUnavailable
 from service.messages.registry import Kind
 from tests.engine.conftest import Pipeline, PipelineFactory
 
@@ -70,3 +73,23 @@ async def test_decisions_do_not_depend_on_the_decoded_cache(pipelines: PipelineF
         ["INVENTORY_ITEMS", "TAX_TOTAL"],
         ["TAX_TOTAL"],
     ]
+
+
+async def test_a_rolled_back_batch_leaves_nothing_in_the_cache(
+    pipelines: PipelineFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consignments = _consignments()
+
+    async def fail(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the transaction fails after the documents were written")
+
+    async with pipelines() as p:
+        decoded._cache.clear()
+        monkeypatch.setattr(intake, "decide_many", fail)
+        with pytest.raises(ServiceUnavailable):
+            await p.post(message_of(consignments, Kind.ORDER), Kind.ORDER)
+        assert not decoded._cache, "ids of rolled-back rows may be given to other rows"
+        monkeypatch.undo()
+        result = await p.post(message_of(consignments, Kind.ORDER), Kind.ORDER)
+        assert {d.outcome.status for d in result.documents} == {"accepted"}
+        assert len(decoded._cache) == len(consignments)

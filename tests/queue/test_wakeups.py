@@ -10,12 +10,27 @@ from sqlalchemy import text
 
 from service.queue import wakeups
 from service.queue.manifest import Notifier
-from service.queue.wakeups import ManifestListener
+from service.queue.wakeups import ManifestListener, connect_arguments
 from service.store.manifest import CHANNEL
 from tests.databases import on_postgres
 from tests.queue.support import Outbox
 
-pytestmark = pytest.mark.skipif(not on_postgres(), reason="LISTEN/NOTIFY is PostgreSQL's")
+postgres_only = pytest.mark.skipif(not on_postgres(), reason="LISTEN/NOTIFY is PostgreSQL's")
+
+
+def test_the_listener_connects_as_the_engine_does() -> None:
+    # TLS and the like come from the URL's query, as for the engine; the dialect's own
+    # options are not asyncpg's and would be sent to the server as settings.
+    assert connect_arguments(
+        "postgresql+asyncpg://u:p@db.example:5433/sandan?ssl=require&prepared_statement_cache_size=0"
+    ) == {
+        "host": "db.example",
+        "port": 5433,
+        "user": "u",
+        "password": "p",
+        "database": "sandan",
+        "ssl": "require",
+    }
 
 
 async def _woken(notifier: Notifier, seconds: float) -> bool:
@@ -26,11 +41,12 @@ async def _woken(notifier: Notifier, seconds: float) -> bool:
     return asyncio.get_running_loop().time() - began < seconds
 
 
+@postgres_only
 async def test_commits_wake_the_listener_and_rollbacks_do_not(
     outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The listener stands for another process: this one's appends are not its own.
-    monkeypatch.setattr(wakeups, "PROCESS_TOKEN", "another-process")
+    monkeypatch.setattr(wakeups, "process_token", lambda: "another-process")
     notifier = Notifier()
     listener = ManifestListener(outbox.db.url, notifier, retry_seconds=0.1)
     await listener.start()
