@@ -10,7 +10,6 @@ resolves every waiting request: "accepted" always means committed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -30,6 +29,7 @@ from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
 from service.store import bundles
 from service.store.database import Database, is_contention
 from service.store.dialect import advisory_locks
+from service.tasks import cancel
 
 log = logging.getLogger(__name__)
 # Attempts at one batch when concurrent workers collide before it is split up or refused.
@@ -68,9 +68,7 @@ class IntakeBatcher:
         if self._task is None:
             return
         await self._queue.join()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel(self._task)
         self._task = None
 
     async def submit(self, sender: str, items: list[IncomingDocument]) -> list[Outcome]:

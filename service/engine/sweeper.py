@@ -7,7 +7,6 @@ Safe to run in every process at once: each pass locks the bundles it takes with
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from service.config import Settings
 from service.engine.decide import Decided, decide_many
 from service.store import bundles
 from service.store.database import Database
+from service.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +54,8 @@ class Sweeper:
         self._task = asyncio.create_task(self._run(), name="sandan-sweeper")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

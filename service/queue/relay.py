@@ -12,7 +12,6 @@ skipped, the relay only falls behind (``relay_lag``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from typing import Any
@@ -23,6 +22,7 @@ from service.queue.broker import Broker, BrokerUnavailable, describe
 from service.queue.manifest import Notifier
 from service.store import relay as positions
 from service.store.database import Database
+from service.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +106,7 @@ class Relay:
         try:
             await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
         except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel(task)
 
     async def run(self) -> None:
         """Relay until ``request_stop`` (or cancellation)."""

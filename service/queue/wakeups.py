@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from service.queue.manifest import Notifier
 from service.store.manifest import CHANNEL, process_token
+from service.tasks import cancel
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,8 @@ class ManifestListener:
         self._task = asyncio.create_task(self._run(), name="manifest-listener")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload != process_token():  # this process's own commits woke its polls already
