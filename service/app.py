@@ -26,7 +26,8 @@ from service.store.database import Database
 from service.web.install import install as install_review_ui
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> Services:
+    """The process's services; ``batcher`` replaces intake (the load test's ceiling)."""
     db = Database(settings.database_url)
     notifier = Notifier()
 
@@ -34,7 +35,7 @@ def build_services(settings: Settings) -> Services:
         if decided:
             notifier.notify()
 
-    batcher = IntakeBatcher(db, settings, on_commit=wake_pollers)
+    batcher = batcher or IntakeBatcher(db, settings, on_commit=wake_pollers)
     workers = settings.prepare_worker_count
     pool = PreparePool(workers, settings.pii_key, settings.max_message_bytes) if workers else None
 

@@ -18,9 +18,7 @@ from service.api import ingest, middleware, ops, problems
 from service.app import build_services
 from service.config import Settings
 from service.engine.incoming import IncomingDocument, Outcome
-from service.engine.ingest import Ingestor
 from service.engine.intake import IntakeBatcher
-from service.engine.prepare import build_preparer
 
 
 class AcceptAll(IntakeBatcher):
@@ -44,17 +42,9 @@ class AcceptAll(IntakeBatcher):
 def create_ceiling_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The service's own wiring (keys, settings), then intake swapped for AcceptAll.
-        services = build_services(settings)
-        accept_all = AcceptAll()
-        services.batcher = accept_all
-        # The same preparation as the service, in worker processes when it has them.
-        services.ingestor = Ingestor(
-            build_preparer(settings.pii_key, settings.max_message_bytes),
-            accept_all,
-            services.prepare_pool,
-            settings.prepare_offload_bytes,
-        )
+        # The service's own wiring (keys, settings, preparation and its worker processes),
+        # with intake swapped for AcceptAll.
+        services = build_services(settings, batcher=AcceptAll())
         app.state.services = services
         app.state.broker = None
         if services.prepare_pool is not None:

@@ -18,9 +18,6 @@ from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS
 from service.security.keys import Caller
 
-# Default for ``Ingestor(offload_bytes=...)`` (setting ``prepare_offload_bytes``).
-OFFLOAD_BYTES = 32 * 1024
-
 
 @dataclass(slots=True)
 class IngestResult:
@@ -69,8 +66,8 @@ class Ingestor:
         self,
         preparer: Preparer,
         batcher: IntakeBatcher,
-        pool: PreparePool | None = None,
-        offload_bytes: int = OFFLOAD_BYTES,
+        pool: PreparePool | None,
+        offload_bytes: int,
     ) -> None:
         self._preparer = preparer
         self._batcher = batcher

@@ -105,7 +105,7 @@ class PipelineFactory:
             batcher = RecordingBatcher(db, settings)
             protector = PiiProtector(settings.pii_key, gb11643_valid)
             preparer = Preparer(self.checker, protector, settings.max_message_bytes)
-            ingestor = Ingestor(preparer, batcher)
+            ingestor = Ingestor(preparer, batcher, None, settings.prepare_offload_bytes)
             await batcher.start()
             try:
                 yield Pipeline(db, settings, batcher, ingestor)

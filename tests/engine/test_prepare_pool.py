@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from service.config import Settings
 from service.demo.consignments import clean_import, message_of
-from service.engine.ingest import OFFLOAD_BYTES
 from service.engine.prepare import Prepared, build_preparer
 from service.engine.prepare_pool import PreparePool
 from service.errors import Forbidden, MalformedXml
@@ -20,6 +20,7 @@ from tests.engine.conftest import CALLERS
 
 PII_KEY = "prepare-pool-test-key-0123456789abcdef"
 MAX_BYTES = 10 * 2**20
+OFFLOAD_BYTES = Settings().prepare_offload_bytes
 
 
 def _large_message(kind: Kind, seed: int = 3) -> bytes:
