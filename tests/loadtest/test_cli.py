@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loadtest.__main__ import build_parser, main
 from tests import databases
+
+
+def bench(out: Path, *options: str) -> dict[str, Any]:
+    """``python -m loadtest bench`` with ``options``, small and quiet; its JSON report."""
+    assert main(["bench", *options, "--no-progress", "--out", str(out)]) == 0
+    report: dict[str, Any] = json.loads((out / "bench.json").read_text())
+    return report
 
 
 def test_bench_runs_all_three_targets_and_writes_the_report(
@@ -18,23 +26,9 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
     url = databases.test_database_url()
     database = ["--database", str(url)] if databases.on_postgres() else ["--sqlite"]
     out = tmp_path / "bench"
-    code = main(
-        [
-            "bench",
-            *database,
-            "--consignments",
-            "6",
-            "--docs-per-message",
-            "3",
-            "--connections",
-            "2",
-            "--no-progress",
-            "--out",
-            str(out),
-        ]
+    report = bench(
+        out, *database, "--consignments", "6", "--docs-per-message", "3", "--connections", "2"
     )
-    assert code == 0
-    report = json.loads((out / "bench.json").read_text())
     assert (out / "bench.png").read_bytes().startswith(b"\x89PNG")
     assert set(report["runs"]) == {"ceiling", "baseline", "sandan"}
     assert report["baseline_messages"] == "one document per message"
@@ -76,34 +70,19 @@ def test_every_command_explains_itself() -> None:
 )
 def test_bench_spreads_connections_over_several_server_processes(tmp_path: Path) -> None:
     out = tmp_path / "bench"
-    code = main(
-        [
-            "bench",
-            "--database",
-            str(databases.test_database_url()),
-            "--targets",
-            "ceiling,sandan",
-            "--processes",
-            "2",
-            "--consignments",
-            "20",
-            "--docs-per-message",
-            "1",
-            "--connections",
-            "4",
-            "--no-progress",
-            "--out",
-            str(out),
-        ]
+    report = bench(
+        out,
+        *("--database", str(databases.test_database_url()), "--targets", "ceiling,sandan"),
+        *("--processes", "2", "--consignments", "20", "--docs-per-message", "1"),
+        *("--connections", "4"),
     )
-    assert code == 0
-    report = json.loads((out / "bench.json").read_text())
     sandan = report["runs"]["sandan"]
     assert report["processes"] == sandan["processes"] == 2
     assert sandan["documents"]["accepted"] == sandan["documents"]["sent"]
     assert sandan["decisions"]["bundles_decided"] == 20
-    # both servers took traffic (each writes its own log) and were sampled
-    assert (out / "sandan.log").exists() and (out / "sandan-2.log").exists()
+    # both servers took messages (each logs its requests) and were sampled
+    for log in ("sandan.log", "sandan-2.log"):
+        assert "POST /v1/messages 200" in (out / log).read_text(), log
     assert sandan["cpu_pct_mean"]["server"] > 0
 
 
