@@ -129,10 +129,8 @@ class Preparer:
     ) -> tuple[DocumentResult, IncomingDocument | None]:
         kind = message_type.kind.value
         key = lenient_fields(message_type, element, KEY_FIELDS[kind])
-        guid = lenient_fields(message_type, element, ("guid",)).get("guid", "")
-        result = DocumentResult(
-            guid, kind, key, Outcome.accepted(), receipt_fields(message_type, element)
-        )
+        receipt = receipt_fields(message_type, element)  # with the guid
+        result = DocumentResult(receipt.get("guid", ""), kind, key, Outcome.accepted(), receipt)
         if errors:
             result.outcome = Outcome(
                 "rejected",
