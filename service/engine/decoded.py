@@ -5,8 +5,9 @@ keyed by its id together with the database it came from and its content digest: 
 databases in one process (as in the tests), or a database recreated under the same name,
 cannot mix. A bundle is judged each time one of its documents arrives; without this, its
 earlier documents would be decoded from JSON again every time. A document this process
-stores is remembered as it is written (its content digest makes the id reuse of a rolled-back
-insert harmless), so its JSON is not even read back. Bounded: old entries fall out first.
+stores is remembered as it is written, so its JSON is not even read back; a batch that rolls
+back forgets what it remembered (SQLite may give the ids to other rows). Bounded: old entries
+fall out first.
 """
 
 from __future__ import annotations

@@ -26,8 +26,10 @@ from service.messages.parse import parse_message
 from service.messages.receipts import receipt_fields
 from service.messages.registry import CEB_NS, DS_NS, MessageType, message_type_for
 from service.messages.schema import SchemaChecker, SchemaError
+from service.rules.idcard import gb11643_valid
 from service.security.keys import Caller
 from service.security.masking import scrub
+from service.security.pii import PiiProtector
 
 # Elements holding personal data, wherever they appear; masked in the stored raw XML.
 PII_ELEMENTS: dict[str, PiiKind] = {
@@ -193,7 +195,4 @@ class Preparer:
 
 def build_preparer(pii_key: str, max_message_bytes: int) -> Preparer:
     """The preparer a service process (or a prepare worker) uses."""
-    from service.rules.idcard import gb11643_valid
-    from service.security.pii import PiiProtector
-
     return Preparer(SchemaChecker(), PiiProtector(pii_key, gb11643_valid), max_message_bytes)
