@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.errors import ServiceUnavailable
+from service.store import jsoncodec
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +34,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=5 if begin == "BEGIN" else 1, max_overflow=10)
+    engine = create_async_engine(
+        url,
+        pool_size=5 if begin == "BEGIN" else 1,
+        max_overflow=10,
+        json_serializer=jsoncodec.dumps,
+        json_deserializer=jsoncodec.loads,
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -54,7 +61,12 @@ class Database:
             self.reader = _sqlite_engine(url, "BEGIN")
         else:
             self.writer = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                json_serializer=jsoncodec.dumps,
+                json_deserializer=jsoncodec.loads,
             )
             self.reader = self.writer
 

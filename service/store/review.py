@@ -1,8 +1,8 @@
 """Read queries behind the review UI and API: the exception queue and the dashboard figures.
 
 The queue filters on columns of ``bundles``; the rule filter matches the stored findings JSON
-as text, which both SQLite and PostgreSQL (``json``, kept as written) hold as ``json.dumps``
-wrote it.
+as text, which both SQLite and PostgreSQL (``json``, kept as written) hold as the encoder
+wrote it (``store.jsoncodec``).
 """
 
 from __future__ import annotations
@@ -58,9 +58,13 @@ def _conditions(f: QueueFilter, *, with_rule: bool = True) -> list[Any]:
             code = code[1:]
         where.append(or_(bundles.c.regime_declared == code, bundles.c.regime_classified == code))
     if f.rule and with_rule:
-        # The stored text of a finding holds `"code": "<CODE>"`; `_` is a LIKE wildcard.
+        # The stored text of a finding holds `"code":"<CODE>"` (orjson), or `"code": "<CODE>"`
+        # in rows written before it (the stdlib encoder); `_` is a LIKE wildcard.
         escaped = f.rule.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(cast(bundles.c.findings, Text).like(f'%"code": "{escaped}"%', escape="\\"))
+        text = cast(bundles.c.findings, Text)
+        where.append(
+            or_(*(text.like(f'%"code":{space}"{escaped}"%', escape="\\") for space in ("", " ")))
+        )
     if f.enterprise:
         where.append(or_(*(column == f.enterprise for column in PARTY_COLUMNS)))
     if f.since:
