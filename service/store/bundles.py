@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.store import bulk
+from service.store import bulk, pg
 from service.store.dialect import for_update, insert_ignore, rows_in
 from service.store.tables import bundles
 
@@ -27,6 +27,8 @@ async def ensure(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
+    if conn.dialect.name == "postgresql":
+        return await _ensure_pg(conn, wanted, now, deadline)
     await conn.execute(
         insert_ignore(conn, bundles, ["ebp_code", "order_no"]),
         [
@@ -55,6 +57,53 @@ async def ensure(
         for row in (await conn.execute(for_update(conn, stmt))).mappings():
             out[(row["ebp_code"], row["order_no"])] = dict(row)
     return out
+
+
+_NEW_COLUMNS = (
+    "ebp_code",
+    "order_no",
+    "state",
+    "version",
+    "missing",
+    "findings",
+    "first_seen_at",
+    "deadline_at",
+)
+_LOCK_KEYS = (
+    "SELECT b.* FROM bundles AS b JOIN unnest($1::varchar[], $2::varchar[]) AS k(ebp, no) "
+    "ON b.ebp_code = k.ebp AND b.order_no = k.no ORDER BY b.ebp_code, b.order_no FOR UPDATE OF b"
+)
+
+
+async def _ensure_pg(
+    conn: AsyncConnection, wanted: list[tuple[str, str]], now: datetime, deadline: timedelta
+) -> dict[tuple[str, str], Row]:
+    new = [
+        {
+            "ebp_code": ebp_code,
+            "order_no": order_no,
+            "state": "pending",
+            "version": 0,
+            "missing": [],
+            "findings": [],
+            "first_seen_at": now,
+            "deadline_at": now + deadline,
+        }
+        for ebp_code, order_no in wanted
+    ]
+    await pg.insert_rows(
+        conn, bundles, new, _NEW_COLUMNS, conflict="ON CONFLICT (ebp_code, order_no) DO NOTHING"
+    )
+    ebps, nos = (list(c) for c in zip(*wanted, strict=True))
+    return {(r["ebp_code"], r["order_no"]): r for r in await pg.fetch(conn, _LOCK_KEYS, ebps, nos)}
+
+
+_LOCK_RELATED = (
+    "SELECT * FROM bundles WHERE (inv_logistics_code, inv_logistics_no) IN "
+    "(SELECT * FROM unnest($1::varchar[], $2::varchar[])) "
+    "OR order_no = ANY($3::varchar[]) OR id = ANY($4::bigint[]) "
+    "ORDER BY ebp_code, order_no FOR UPDATE"
+)
 
 
 async def get(conn: AsyncConnection, bundle_id: int, *, lock: bool = False) -> Row | None:
@@ -91,6 +140,10 @@ async def lock_related(
     (bundles holding those waybills)."""
     if not (waybills or order_nos or ids):
         return []
+    if conn.dialect.name == "postgresql":
+        codes = [code for code, _ in waybills]
+        nos = [no for _, no in waybills]
+        return await pg.fetch(conn, _LOCK_RELATED, codes, nos, list(order_nos), list(ids))
     stmt = (
         select(bundles)
         .where(
@@ -108,7 +161,13 @@ async def lock_related(
 async def drop_untouched(conn: AsyncConnection, ids: list[int]) -> None:
     """Remove bundles among ``ids`` that no document ended in: ``ensure`` creates every
     named bundle up front, and a rejected document must leave nothing behind."""
-    if ids:
+    if ids and conn.dialect.name == "postgresql":
+        await pg.execute(
+            conn,
+            "DELETE FROM bundles WHERE id = ANY($1::bigint[]) AND version = 0",
+            sorted(ids),
+        )
+    elif ids:
         await conn.execute(
             delete(bundles).where(bundles.c.id.in_(sorted(ids)), bundles.c.version == 0)
         )
@@ -119,12 +178,18 @@ async def save(conn: AsyncConnection, bundle_id: int, **values: Any) -> None:
 
 
 async def get_many(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
+    if conn.dialect.name == "postgresql":
+        found = await pg.fetch(conn, "SELECT * FROM bundles WHERE id = ANY($1::bigint[])", ids)
+        return {int(r["id"]): r for r in found}
     rows = (await conn.execute(select(bundles).where(bundles.c.id.in_(ids)))).mappings().all()
     return {int(r["id"]): dict(r) for r in rows}
 
 
 async def save_many(conn: AsyncConnection, changes: list[tuple[int, dict[str, Any]]]) -> None:
     """Many ``save``s in one statement per distinct set of columns."""
+    if conn.dialect.name == "postgresql":
+        await pg.update_rows(conn, bundles, changes)
+        return
     await bulk.update_by_id(conn, bundles, changes)
 
 

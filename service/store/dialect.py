@@ -6,9 +6,11 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.store import pg
 
 
 def insert_ignore(conn: AsyncConnection, table: Table, keys: list[str]) -> Any:
@@ -65,7 +67,6 @@ async def advisory_locks(conn: AsyncConnection, names: Iterable[str]) -> None:
         return
     ids = sorted({lock_id(name) for name in names})
     if ids:
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:ids AS bigint[])) AS k"),
-            {"ids": ids},
+        await pg.execute(
+            conn, "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k", ids
         )

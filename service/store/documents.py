@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.store import bulk
+from service.store import bulk, pg
 from service.store.dialect import rows_in
 from service.store.tables import documents
 
@@ -20,6 +20,15 @@ async def by_guids(
     """``by_guid`` for many (sender, kind, guid) at once: the ones stored, by that triple."""
     out: dict[tuple[str, str, str], Row] = {}
     unique = sorted(set(wanted))
+    if conn.dialect.name == "postgresql":
+        if unique:
+            senders, kinds, guids = (list(c) for c in zip(*unique, strict=True))
+            for found in await pg.fetch(conn, _BY_GUIDS, senders, kinds, guids):
+                out[(found["sender"], found["kind"], found["guid"])] = {
+                    "digest": found["digest"],
+                    "return_status": found["return_status"],
+                }
+        return out
     for start in range(0, len(unique), 1000):
         chunk = unique[start : start + 1000]
         rows = await conn.execute(
@@ -52,9 +61,32 @@ _WAYBILL_COLUMNS = (
 )
 
 
+_BY_GUIDS = (
+    "SELECT d.sender, d.kind, d.guid, d.digest, d.return_status FROM documents AS d "
+    "JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
+    "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid"
+)
+_WAYBILL_LIST = ", ".join(f"d.{c.name}" for c in _WAYBILL_COLUMNS)
+_WAYBILL_VERSIONS = (
+    f"SELECT {_WAYBILL_LIST} FROM documents AS d "
+    "JOIN unnest($1::varchar[], $2::varchar[]) AS k(code, no) "
+    "ON d.kind = 'logistics' AND d.logistics_code = k.code AND d.logistics_no = k.no"
+)
+_WAITING = (
+    f"SELECT {_WAYBILL_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
+    "AND d.direction = 'I' AND d.order_no = ANY($1::varchar[]) AND d.bundle_id IS NULL "
+    "AND d.status = 'current'"
+)
+
+
 async def waybill_versions(conn: AsyncConnection, numbers: list[tuple[str, str]]) -> list[Row]:
     """Every version of the waybills ``numbers`` (logisticsCode, logisticsNo)."""
     out: list[Row] = []
+    if conn.dialect.name == "postgresql":
+        if not numbers:
+            return out
+        codes, nos = (list(c) for c in zip(*numbers, strict=True))
+        return await pg.fetch(conn, _WAYBILL_VERSIONS, codes, nos)
     for start in range(0, len(numbers), 1000):
         rows = await conn.execute(
             select(*_WAYBILL_COLUMNS).where(
@@ -73,6 +105,8 @@ async def waybill_versions(conn: AsyncConnection, numbers: list[tuple[str, str]]
 async def waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> list[Row]:
     """Current import waybills that no bundle holds and that name one of ``order_nos``."""
     out: list[Row] = []
+    if conn.dialect.name == "postgresql":
+        return await pg.fetch(conn, _WAITING, list(order_nos)) if order_nos else out
     for start in range(0, len(order_nos), 1000):
         rows = await conn.execute(
             select(*_WAYBILL_COLUMNS).where(
@@ -89,6 +123,12 @@ async def waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> list[
 
 async def insert_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:
     """Insert document rows (their ``id`` is ignored); returns the new ids in list order."""
+    if conn.dialect.name == "postgresql":
+        returned = await pg.insert_rows(
+            conn, documents, rows, _INSERT_COLUMNS, returning=("id", "sender", "kind", "guid")
+        )
+        ids = {(r["sender"], r["kind"], r["guid"]): int(r["id"]) for r in returned}
+        return [ids[(row["sender"], row["kind"], row["guid"])] for row in rows]
     params = [{k: v for k, v in row.items() if k != "id"} for row in rows]
     result = await conn.execute(
         insert(documents).returning(documents.c.id, sort_by_parameter_order=True), params
@@ -96,8 +136,14 @@ async def insert_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:
     return [int(i) for i in result.scalars().all()]
 
 
+_INSERT_COLUMNS = tuple(c.name for c in documents.c if c.name != "id")
+
+
 async def update_many(conn: AsyncConnection, changes: list[tuple[int, Row]]) -> None:
     """Column updates of stored rows (see ``bulk.update_by_id``)."""
+    if conn.dialect.name == "postgresql":
+        await pg.update_rows(conn, documents, changes)
+        return
     await bulk.update_by_id(conn, documents, changes)
 
 
@@ -122,6 +168,11 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
     """``latest_version(in_bundle(id, kind))`` for every bundle of ``ids`` and every kind but
     waybills (which move between bundles, so their versions follow the waybill number)."""
     out: dict[tuple[int, str], Row] = {}
+    if conn.dialect.name == "postgresql":
+        if ids:
+            for found in await pg.fetch(conn, _LATEST, list(ids)):
+                _keep_newest(out, found)
+        return out
     for start in range(0, len(ids), 1000):
         rows = await conn.execute(
             select(
@@ -136,11 +187,21 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
             )
         )
         for r in rows.mappings():
-            key = (int(r["bundle_id"]), r["kind"])
-            best = out.get(key)
-            if best is None or (r["app_time"], r["id"]) > (best["app_time"], best["id"]):
-                out[key] = {"id": r["id"], "app_time": r["app_time"], "status": r["status"]}
+            _keep_newest(out, r)
     return out
+
+
+_LATEST = (
+    "SELECT id, bundle_id, kind, app_time, status FROM documents "
+    "WHERE bundle_id = ANY($1::bigint[]) AND kind <> 'logistics'"
+)
+
+
+def _keep_newest(out: dict[tuple[int, str], Row], r: Any) -> None:
+    key = (int(r["bundle_id"]), r["kind"])
+    best = out.get(key)
+    if best is None or (r["app_time"], r["id"]) > (best["app_time"], best["id"]):
+        out[key] = {"id": r["id"], "app_time": r["app_time"], "status": r["status"]}
 
 
 def in_bundle(bundle_id: int, kind: str) -> Any:
@@ -170,6 +231,12 @@ async def current_in_bundles(
     """``current_in_bundle`` for many bundles in one query; without ``bodies``, the rows
     lack ``data`` and ``raw_xml`` (``data_of`` reads the data of those that need it)."""
     out: dict[int, list[Row]] = {bundle_id: [] for bundle_id in ids}
+    if conn.dialect.name == "postgresql":
+        if ids:
+            sql = _CURRENT_WITH_BODIES if bodies else _CURRENT_HEADS
+            for found in await pg.fetch(conn, sql, list(ids)):
+                out[int(found["bundle_id"])].append(found)
+        return out
     columns = (documents,) if bodies else _HEAD_COLUMNS
     rows = (
         (
@@ -187,10 +254,20 @@ async def current_in_bundles(
     return out
 
 
+_CURRENT = "FROM documents WHERE bundle_id = ANY($1::bigint[]) AND status = 'current' ORDER BY id"
+_CURRENT_WITH_BODIES = f"SELECT * {_CURRENT}"
+_CURRENT_HEADS = f"SELECT {', '.join(c.name for c in _HEAD_COLUMNS)} {_CURRENT}"
+
+
 async def data_of(conn: AsyncConnection, ids: list[int]) -> dict[int, Any]:
     """The stored JSON of the documents ``ids``."""
     if not ids:
         return {}
+    if conn.dialect.name == "postgresql":
+        found = await pg.fetch(
+            conn, "SELECT id, data FROM documents WHERE id = ANY($1::bigint[])", list(ids)
+        )
+        return {int(r["id"]): r["data"] for r in found}
     rows = await conn.execute(
         select(documents.c.id, documents.c.data).where(documents.c.id.in_(ids))
     )

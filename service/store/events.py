@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store import pg
 from service.store.tables import bundle_events
+
+_COLUMNS = ("bundle_id", "at", "version", "event", "detail")
 
 
 async def record(
@@ -29,7 +32,9 @@ async def record(
 async def record_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Many ``record``s (keys bundle_id, at, version, event, detail) in one statement, their
     ids in list order."""
-    if rows:
+    if rows and conn.dialect.name == "postgresql":
+        await pg.insert_rows(conn, bundle_events, rows, _COLUMNS)
+    elif rows:
         await conn.execute(insert(bundle_events), rows)
 
 

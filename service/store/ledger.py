@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store import pg
 from service.store.dialect import insert_ignore, rows_in
 from service.store.tables import annual_ledger
 
@@ -36,12 +37,23 @@ async def add(conn: AsyncConnection, buyer: str, year: int, amount: Decimal) -> 
     )
 
 
+_YEAR_TOTALS = (
+    "SELECT l.buyer, l.year, l.amount FROM annual_ledger AS l "
+    "JOIN unnest($1::varchar[], $2::integer[]) AS k(buyer, year) "
+    "ON l.buyer = k.buyer AND l.year = k.year"
+)
+
+
 async def year_totals(
     conn: AsyncConnection, keys: set[tuple[str, int]]
 ) -> dict[tuple[str, int], Decimal]:
     """``year_total`` for many (buyer, year) in one query; absent ones are 0."""
     out = dict.fromkeys(keys, Decimal(0))
-    if keys:
+    if keys and conn.dialect.name == "postgresql":
+        buyers, years = (list(c) for c in zip(*sorted(keys), strict=True))
+        for r in await pg.fetch(conn, _YEAR_TOTALS, buyers, years):
+            out[(r["buyer"], int(r["year"]))] = Decimal(r["amount"])
+    elif keys:
         rows = await conn.execute(
             select(annual_ledger.c.buyer, annual_ledger.c.year, annual_ledger.c.amount).where(
                 rows_in(conn, (annual_ledger.c.buyer, annual_ledger.c.year), sorted(keys))
@@ -58,6 +70,17 @@ async def add_many(conn: AsyncConnection, amounts: dict[tuple[str, int], Decimal
     if not amounts:
         return
     keys = sorted(amounts)
+    if conn.dialect.name == "postgresql":
+        rows = [{"buyer": b, "year": y, "amount": amounts[(b, y)]} for b, y in keys]
+        await pg.insert_rows(
+            conn,
+            annual_ledger,
+            rows,
+            ("buyer", "year", "amount"),
+            conflict="ON CONFLICT (buyer, year) "
+            "DO UPDATE SET amount = annual_ledger.amount + EXCLUDED.amount",
+        )
+        return
     await conn.execute(
         insert_ignore(conn, annual_ledger, ["buyer", "year"]),
         [{"buyer": b, "year": y, "amount": Decimal(0)} for b, y in keys],

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store import pg
 from service.store.dialect import insert_ignore
 from service.store.tables import counters, manifest
 
@@ -31,6 +32,14 @@ def process_token() -> str:
     return _token[1]
 
 
+# One statement: the counter created at ``count`` or moved on by it, and the notification.
+_RESERVE = (
+    "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) "
+    "DO UPDATE SET value = counters.value + EXCLUDED.value "
+    "RETURNING value, pg_notify($3, $4)"
+)
+
+
 async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
     """``count`` consecutive manifest seqs.
 
@@ -40,6 +49,10 @@ async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
     statement queues a notification on ``CHANNEL``, delivered when (and only if) the
     transaction commits.
     """
+    if conn.dialect.name == "postgresql":
+        found = await pg.fetch(conn, _RESERVE, SEQ_COUNTER, count, CHANNEL, process_token())
+        last = int(found[0]["value"])
+        return list(range(last - count + 1, last + 1))
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
     returning: list[Any] = [counters.c.value]
     if conn.dialect.name == "postgresql":
@@ -64,9 +77,13 @@ async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> l
     if not entries:
         return []
     seqs = await reserve_seqs(conn, len(entries))
-    await conn.execute(
-        insert(manifest), [{"seq": s, **e} for s, e in zip(seqs, entries, strict=True)]
-    )
+    rows = [{"seq": s, **e} for s, e in zip(seqs, entries, strict=True)]
+    if conn.dialect.name == "postgresql":
+        columns = tuple(c.name for c in manifest.c if c.name in rows[0])
+        complete = [{c: r.get(c) for c in columns} for r in rows]
+        await pg.insert_rows(conn, manifest, complete, columns)
+        return seqs
+    await conn.execute(insert(manifest), rows)
     return seqs
 
 
