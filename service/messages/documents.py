@@ -73,20 +73,37 @@ class _Record:
     """Shared conversion between typed records and their JSON form."""
 
     def to_json(self) -> dict[str, Any]:
+        # Every stored document goes through here on the intake path: field names come from
+        # a per-class tuple and values are told apart by exact type, the common ones first.
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, Pii):
-                out[f.name] = value.to_json()
-            elif isinstance(value, Decimal):
-                out[f.name] = str(value)
-            elif isinstance(value, tuple):
-                out[f.name] = [item.to_json() for item in value]
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            kind = type(value)
+            if value is None or kind is str or kind is int:
+                out[name] = value
+            elif kind is Decimal:
+                out[name] = str(value)
+            elif kind is Pii:
+                out[name] = value.to_json()
+            elif kind is tuple:
+                out[name] = [item.to_json() for item in value]
             elif isinstance(value, StrEnum):
-                out[f.name] = value.value
+                out[name] = value.value
+            elif isinstance(value, Pii | Decimal):
+                out[name] = value.to_json() if isinstance(value, Pii) else str(value)
             else:
-                out[f.name] = value
+                out[name] = value
         return out
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 @dataclass(frozen=True, slots=True)
