@@ -23,7 +23,7 @@ from service.engine import decoded
 from service.engine.incoming import IncomingDocument
 from service.messages.documents import Document, Inventory, Logistics
 from service.messages.registry import Kind
-from service.store import bundles, documents, events
+from service.store import bundles, documents
 from service.store.dialect import advisory_locks
 
 Row = dict[str, Any]
@@ -307,13 +307,20 @@ class BatchState:
             await documents.update_many(conn, list(self.updates.items()))
             self.updates = {}
 
-    async def flush(self, conn: AsyncConnection) -> None:
-        """Write everything gathered so far."""
-        await self.flush_documents(conn)
+    def take_bundle_writes(self) -> tuple[list[tuple[int, Row]], list[Row]]:
+        """The bundle changes (version bumps included) and history events gathered so far,
+        for the caller to write together with the decisions they lead to; the held rows
+        show the changes from here on, as the database will once they are written."""
         for bundle_id, version in self.versions.items():
             self.bundle_changes.setdefault(bundle_id, {})["version"] = version
-        await bundles.save_many(conn, list(self.bundle_changes.items()))
-        self.bundle_changes.clear()
-        await events.record_many(conn, self.events)
+        changes = list(self.bundle_changes.items())
+        for bundle_id, values in changes:
+            self.by_id[bundle_id].update(values)
+        history = self.events
+        self.bundle_changes, self.events = {}, []
         self.versions.clear()
-        self.events.clear()
+        return changes, history
+
+    def untouched(self) -> list[int]:
+        """Bundles created for this batch that no document ended in (see ``ensure``)."""
+        return [int(b["id"]) for b in self.bundles.values() if self.version_of(b) == 0]

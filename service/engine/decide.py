@@ -8,7 +8,7 @@ in the same transaction as the document change that caused them: a crash loses a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -117,24 +117,36 @@ def ledger_key(order: Order | None) -> tuple[str, int] | None:
 
 
 async def decide_many(
-    conn: AsyncConnection, bundle_ids: Iterable[int], now: datetime, settings: Settings
+    conn: AsyncConnection,
+    bundle_ids: Iterable[int],
+    now: datetime,
+    settings: Settings,
+    *,
+    held: Mapping[int, dict[str, Any]] | None = None,
+    changes: Sequence[tuple[int, dict[str, Any]]] = (),
+    history: Sequence[dict[str, Any]] = (),
 ) -> list[Decided]:
     """Re-evaluate (locked) bundles in id order, as judging them one after the other would,
     with a fixed number of statements however many there are: reads first, rules in memory
-    (the annual ledger carried from one bundle to the next), then the writes in bulk."""
+    (the annual ledger carried from one bundle to the next), then the writes in bulk.
+
+    ``held``: the bundles' rows as the caller holds them (locked, with ``changes`` applied),
+    instead of reading them; ``changes`` and ``history``: bundle updates and events the
+    caller has not written yet, written here together with the decisions' own."""
     ids = sorted(set(bundle_ids))
+    plan = _Plan(now, saves=list(changes), events=list(history))
     if not ids:
+        await plan.write(conn)
         return []
-    rows = await bundles.get_many(conn, ids)
+    rows = {i: held[i] for i in ids} if held is not None else await bundles.get_many(conn, ids)
     present = [i for i in ids if i in rows]
-    held = await _held_documents(conn, rows, present)
-    judged = [(rows[i], held[i]) for i in present]
+    docs_of = await _held_documents(conn, rows, present)
+    judged = [(rows[i], docs_of[i]) for i in present]
     keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
     # Two workers releasing orders of one buyer at once must not both read the total from
     # before the other's release (ANNUAL_LIMIT): the buyer-year is held until commit.
     await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in keys))
     totals = await ledger.year_totals(conn, keys)
-    plan = _Plan(now)
     for bundle, docs in judged:
         _judge(plan, bundle, docs, totals, settings)
     return await plan.write(conn)
@@ -188,7 +200,10 @@ class _Plan:
                     entry["bundle_id"], seq, entry["decision"], entry["regime"], entry["direction"]
                 )
             )
-        await bundles.save_many(conn, self.saves)
+        merged: dict[int, dict[str, Any]] = {}
+        for bundle_id, values in self.saves:
+            merged.setdefault(int(bundle_id), {}).update(values)
+        await bundles.save_many(conn, list(merged.items()))
         await events.record_many(conn, self.events)
         return out
 

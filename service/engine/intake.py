@@ -173,10 +173,20 @@ class IntakeBatcher:
                         ]
                     )
                 phase("apply")
-                await state.flush(conn)
-                await bundles.drop_untouched(conn, [int(b["id"]) for b in state.bundles.values()])
+                await state.flush_documents(conn)
+                changes, history = state.take_bundle_writes()
+                await bundles.drop_untouched(conn, state.untouched())
                 phase("write")
-                decided = await decide_many(conn, state.dirty, now, self._settings)
+                # The bundles' own changes are written with their decisions, in one go.
+                decided = await decide_many(
+                    conn,
+                    state.dirty,
+                    now,
+                    self._settings,
+                    held=state.by_id,
+                    changes=changes,
+                    history=history,
+                )
                 phase("decide")
         except BaseException:
             decoded.forget(state.remembered)
