@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.errors import ServiceUnavailable
+from service.store.statements import count_statements
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -57,6 +58,8 @@ class Database:
                 url, pool_size=10, max_overflow=10, pool_pre_ping=True
             )
             self.reader = self.writer
+        count_statements(self.writer)  # statements per batch, for the bench's profile
+        count_statements(self.reader)
 
     @property
     def is_postgres(self) -> bool:
