@@ -150,7 +150,10 @@ def summarise(
             "last": round(samples[-1].rss_mb, 1),
             "peak": round(max(s.rss_mb for s in samples), 1),
         }
-        busy = [s for s in samples if s.t <= sent.finished]
+        # CPU readings cover the interval before them: the first is psutil's baseline
+        # (always 0), and the first one after the last answer still covers the run's end
+        ended = next((i for i, s in enumerate(samples) if s.t >= sent.finished), len(samples))
+        busy = samples[1 : ended + 1] or samples
         if busy:
             report["cpu_pct_mean"] = {
                 "server": round(sum(s.server_cpu for s in busy) / len(busy), 1),
