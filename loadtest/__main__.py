@@ -1,4 +1,4 @@
-"""``python -m loadtest {run,bench,soak,ceiling}``: see each command's --help."""
+"""``python -m loadtest {run,bench,soak,ceiling,physics}``: see each command's --help."""
 
 from __future__ import annotations
 
@@ -107,6 +107,16 @@ def _drive_args(p: argparse.ArgumentParser) -> None:
         help="documents/s to offer (open loop); 0 = as fast as answers come (default)",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--driver",
+        choices=("wrk", "python"),
+        default=None,
+        help="who sends: wrk (pre-rendered bodies, a Lua script; not with --rate) or this "
+        "Python process (httpx); default wrk when /usr/bin/wrk exists and --rate is 0",
+    )
+    g.add_argument(
+        "--wrk-threads", type=int, default=2, help="wrk threads (default 2, one per core here)"
+    )
 
 
 def _processes_arg(p: argparse.ArgumentParser) -> None:
@@ -144,8 +154,24 @@ def _traffic(args: argparse.Namespace) -> TrafficConfig:
     )
 
 
+def _driver(args: argparse.Namespace) -> str:
+    from loadtest.wrk import available
+
+    if args.driver == "wrk" and args.rate > 0:
+        raise SystemExit("--driver wrk cannot hold a --rate (wrk has no schedule): use python")
+    if args.driver is not None:
+        return str(args.driver)
+    return "wrk" if available() and args.rate == 0 else "python"
+
+
 def _drive(args: argparse.Namespace) -> DriveConfig:
-    return DriveConfig(connections=args.connections, rate=args.rate, progress=not args.no_progress)
+    return DriveConfig(
+        connections=args.connections,
+        rate=args.rate,
+        progress=not args.no_progress,
+        driver=_driver(args),
+        wrk_threads=args.wrk_threads,
+    )
 
 
 def _out(args: argparse.Namespace, command: str) -> Path:
@@ -204,6 +230,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from loadtest.bench import TARGETS, BenchConfig, run_bench
+    from loadtest.profile import fit_runs
 
     targets = tuple(args.targets.split(",")) if args.targets else TARGETS
     unknown = set(targets) - set(TARGETS)
@@ -216,6 +243,7 @@ def _bench(args: argparse.Namespace) -> int:
     sizes = [int(size) for size in str(args.docs_per_message).split(",")]
     out = _out(args, "bench")
     summary: dict[str, Any] = {}
+    profiles: dict[str, dict[str, Any]] = {}
     # One command for the whole benchmark: each message size is its own bench, in turn.
     for size in sizes:
         args.docs_per_message = size
@@ -232,6 +260,13 @@ def _bench(args: argparse.Namespace) -> int:
             )
         )
         summary[f"{size} per message"] = result["ratios"]
+        sandan = result["runs"].get("sandan", {})
+        if sandan.get("profile"):
+            profiles[f"{size} per message"] = sandan["profile"]
+    fixed = fit_runs(profiles)
+    if fixed is not None:
+        # batches of very different sizes: a firmer fixed cost than one run's windows
+        summary["sandan_fixed_cost_per_batch"] = fixed
     if len(sizes) > 1:
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         print(json.dumps(summary, indent=2))
@@ -270,6 +305,13 @@ def _ceiling(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
     serve(settings, args.host, args.port)
+    return 0
+
+
+def _physics(args: argparse.Namespace) -> int:
+    from loadtest.physics.app import serve
+
+    serve(args.host, args.port)
     return 0
 
 
@@ -329,11 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="ceiling, baseline and sandan with the same traffic, in one run",
-        description="Start the parse-and-validate-only ceiling, the one-transaction-per-"
-        "document baseline and the real service, each on a fresh database, play the same "
-        "traffic against each, and report Sandan's figures as ratios to both, with the "
-        "machine's conditions.",
+        help="physics, ceiling, baseline and sandan with the same traffic, in one run",
+        description="Start the bare parse-and-validate endpoint (physics), the "
+        "parse-and-validate-only ceiling, the one-transaction-per-document baseline and the "
+        "real service, each on a fresh database, play the same traffic against each, and "
+        "report Sandan's figures as ratios to them (every target's to physics), with the "
+        "machine's conditions and a per-stage profile of Sandan's batches.",
     )
     bench.add_argument(
         "--database",
@@ -342,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--sqlite", action="store_true", help="SQLite files instead")
     bench.add_argument(
-        "--targets", help="comma-separated subset of ceiling,baseline,sandan (default all)"
+        "--targets",
+        help="comma-separated subset of physics,ceiling,baseline,sandan (default all)",
     )
     bench.add_argument(
         "--env",
@@ -397,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
     ceiling.add_argument("--host", default="127.0.0.1")
     ceiling.add_argument("--port", type=int, default=8001)
     ceiling.set_defaults(func=_ceiling)
+
+    physics = sub.add_parser(
+        "physics",
+        help="serve the bare parse-and-validate endpoint (no keys, no database)",
+        description="POST /v1/messages parsed by the service's hardened parser and checked "
+        "against its compiled schemas, answered {documents, valid}; uvicorn on httptools "
+        "and uvloop.",
+    )
+    physics.add_argument("--host", default="127.0.0.1")
+    physics.add_argument("--port", type=int, default=8002)
+    physics.set_defaults(func=_physics)
     return parser
 
 

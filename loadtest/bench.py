@@ -1,5 +1,8 @@
-"""``python -m loadtest bench``: the ceiling, the baseline and Sandan, same traffic, one run.
+"""``python -m loadtest bench``: the ceilings, the baseline and Sandan, same traffic, one run.
 
+- physics: the bare parse-and-validate endpoint (``loadtest.physics``): the service's parser
+  and compiled schemas behind uvicorn on httptools + uvloop, nothing else. Every target's
+  documents/s is reported as a share of it.
 - ceiling: the parse-and-validate-only app (``loadtest.ceiling``): what ingest costs before
   the store. Our share of it says how much the store and the engine take.
 - baseline: the real service with group commit off (``SANDAN_INTAKE_BATCH_MAX_DOCUMENTS=1``,
@@ -28,13 +31,17 @@ from loadtest.servers import (
     ceiling_command,
     fleet,
     fresh_database,
+    physics_command,
     provision_keys,
     sandan_command,
 )
 from loadtest.traffic import Message, TrafficConfig, document_count, messages, plan
 from service.config import Settings
+from service.demo.play import KIND_ROLE
 
-TARGETS = ("ceiling", "baseline", "sandan")
+TARGETS = ("physics", "ceiling", "baseline", "sandan")
+# Targets that store nothing: no database, no decisions to follow.
+CEILINGS = ("physics", "ceiling")
 BASELINE_ENV = {"SANDAN_INTAKE_BATCH_MAX_DOCUMENTS": "1", "SANDAN_INTAKE_BATCH_INTERVAL_MS": "0"}
 # Settings that shape the figures, echoed in the report from the server's own configuration.
 _SETTINGS = (
@@ -117,32 +124,57 @@ def _one(
     outgoing: list[Message],
     total: int,
 ) -> dict[str, Any]:
+    if name == "physics":
+        # no keys to check and nothing to store: any bearer will do, no database needed
+        keys = {role: "physics" for role in (*KIND_ROLE.values(), "operator")}
+        return _serve(config, name, physics_command(), env, keys, planned, outgoing, total)
     with fresh_database(
         config.database, f"sandan_bench_{name}", config.out, config.keep_databases
     ) as url:
         keys = provision_keys(url)
         command = ceiling_command() if name == "ceiling" else sandan_command()
         server_env = {"SANDAN_DATABASE_URL": url, **env}
-        log = config.out / f"{name}.log"
-        with fleet(command, server_env, log, config.processes) as servers:
-            target = Target(
-                tuple(s.url for s in servers),
-                keys,
-                decides=name != "ceiling",
-                server_pids=tuple(s.pid for s in servers if s.pid is not None),
-            )
-            report = asyncio.run(run_traffic(target, planned, outgoing, total, config.drive))
-            report["processes"] = config.processes
-            return report
+        return _serve(config, name, command, server_env, keys, planned, outgoing, total)
+
+
+def _serve(
+    config: BenchConfig,
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    keys: dict[str, str],
+    planned: list[Any],
+    outgoing: list[Message],
+    total: int,
+) -> dict[str, Any]:
+    log = config.out / f"{name}.log"
+    with fleet(command, env, log, config.processes) as servers:
+        target = Target(
+            tuple(s.url for s in servers),
+            keys,
+            decides=name not in CEILINGS,
+            server_pids=tuple(s.pid for s in servers if s.pid is not None),
+        )
+        report = asyncio.run(
+            run_traffic(target, planned, outgoing, total, config.drive, directory=config.out / name)
+        )
+        report["processes"] = config.processes
+        return report
 
 
 def ratios(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Sandan's documents/s over the ceiling's and the baseline's (issue 6 targets: ≥ 0.6, ≥ 3)."""
+    """Sandan's documents/s over the ceiling's and the baseline's (issue 6 targets: ≥ 0.6, ≥ 3),
+    and every target's over the physics ceiling's."""
     ours = reports.get("sandan", {}).get("docs_per_s")
     out: dict[str, Any] = {}
     for other in ("ceiling", "baseline"):
         theirs = reports.get(other, {}).get("docs_per_s")
         out[f"sandan_over_{other}"] = round(ours / theirs, 3) if ours and theirs else None
+    physics = reports.get("physics", {}).get("docs_per_s")
+    for name, report in reports.items():
+        if name != "physics":
+            mine = report.get("docs_per_s")
+            out[f"{name}_over_physics"] = round(mine / physics, 3) if mine and physics else None
     for name, report in reports.items():
         out[f"{name}_docs_per_s"] = report.get("docs_per_s")
     return out
@@ -161,13 +193,35 @@ def _line(name: str, r: dict[str, Any]) -> str:
         text += f", errors {r['errors']}"
     if r.get("server_rss_mb"):
         text += f", peak RSS per process {r['server_rss_mb']['peak']} MB"
+    cpu = r.get("cpu_pct_mean")
+    if cpu:
+        g = r["generator"]
+        text += f"\n  CPU % of a core: server {cpu['server']}, generator ({g['driver']}) "
+        text += f"python {cpu['generator']}"
+        if g["driver"] == "wrk":
+            text += f" + wrk {cpu['wrk']} (wrk over the run: {g['cpu_pct']})"
     if r.get("intake_batches"):
         b = r["intake_batches"]
         spent = ", ".join(f"{p} {s}" for p, s in b["seconds_per_phase"].items())
         text += (
             f"\n  {b['batches']} batches, busy {b['batchers_busy']} of the run, seconds: {spent}"
         )
+    if r.get("profile"):
+        text += "\n" + profile_text(r["profile"])
     return text
+
+
+def profile_text(p: dict[str, Any]) -> str:
+    stages = ", ".join(f"{k} {v}" for k, v in p["us_per_document"].items() if v is not None)
+    fixed = p["fixed_cost"]
+    return (
+        f"  µs per document: {stages}\n"
+        f"  {p['documents_per_batch']} documents and {p['statements_per_batch']} statements per "
+        f"batch ({p['batch_ms_mean']} ms), {p['statement_texts']} distinct statement texts "
+        f"({p['statement_texts_new']} new in the run); fixed cost per batch "
+        f"{fixed['ms_per_batch']} ms + {fixed['us_per_document']} µs per document "
+        f"({fixed['method']}, {fixed['points']} points, batch sizes {fixed['spread']})"
+    )
 
 
 def _title(config: BenchConfig) -> str:
@@ -193,4 +247,10 @@ def traffic_json(t: TrafficConfig) -> dict[str, Any]:
 
 
 def drive_json(d: DriveConfig) -> dict[str, Any]:
-    return {"connections": d.connections, "rate": d.rate, "retries": d.retries}
+    return {
+        "driver": d.driver,
+        "connections": d.connections,
+        "rate": d.rate,
+        "retries": d.retries,
+        **({"wrk_threads": d.wrk_threads} if d.driver == "wrk" else {}),
+    }

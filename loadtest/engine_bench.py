@@ -19,12 +19,7 @@ import asyncio
 import cProfile
 import statistics
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 from loadtest.servers import DEFAULT_POSTGRES, fresh_database
 from loadtest.traffic import TrafficConfig, messages, plan
@@ -34,6 +29,7 @@ from service.engine.incoming import IncomingDocument
 from service.engine.intake import IntakeBatcher, _Submission
 from service.engine.prepare import build_preparer
 from service.messages.registry import Kind, Role
+from service.metrics import REGISTRY
 from service.security.keys import Caller
 from service.store.database import Database
 
@@ -50,30 +46,11 @@ CALLERS: dict[Kind, Caller] = {
 }
 
 
-@dataclass
-class Statements:
-    """Counts what the engine sends to the database."""
-
-    count: int = 0
-    texts: Counter[str] = field(default_factory=Counter)
-
-    def watch(self, db: Database) -> None:
-        """Statements through SQLAlchemy, and those sent to asyncpg directly (store/pg.py)."""
-
-        def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            self.note(statement)
-
-        def connected(dbapi_connection: Any, _record: Any) -> None:
-            driver: Any = getattr(dbapi_connection, "driver_connection", None)
-            if driver is not None and hasattr(driver, "add_query_logger"):
-                driver.add_query_logger(lambda logged: self.note(logged.query))
-
-        event.listen(db.writer.sync_engine, "before_cursor_execute", before)
-        event.listen(db.writer.sync_engine, "connect", connected)
-
-    def note(self, statement: str) -> None:
-        self.count += 1
-        self.texts[statement] += 1
+def statements_sent() -> tuple[float, float]:
+    """Statements sent by this process so far, and distinct texts (store/statements.py)."""
+    total = REGISTRY.get_sample_value("sandan_db_statements_total") or 0.0
+    texts = REGISTRY.get_sample_value("sandan_db_statement_texts") or 0.0
+    return total, texts
 
 
 Traffic = list[tuple[str, list[IncomingDocument]]]
@@ -118,12 +95,10 @@ def batches(
 
 async def measure(
     url: str, traffic: list[tuple[str, list[IncomingDocument]]], size: int, profile: str | None
-) -> tuple[list[tuple[int, float]], float, Statements]:
+) -> tuple[list[tuple[int, float]], float, float]:
     """Apply the traffic in batches of ``size``; the first batch warms up and is not timed."""
     settings = Settings(database_url=url)
     db = Database(url)
-    statements = Statements()
-    statements.watch(db)
     batcher = IntakeBatcher(db, settings)
     loop = asyncio.get_running_loop()
     timings: list[tuple[int, float]] = []
@@ -136,8 +111,7 @@ async def measure(
             sub.sender, sub.items, sub.future = sender, items, loop.create_future()
             subs.append(sub)
         if index == 1:
-            statements.count = 0
-            statements.texts.clear()
+            sent_before, _ = statements_sent()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -149,8 +123,9 @@ async def measure(
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(f"{profile}.{size}")
+    sent = statements_sent()[0] - sent_before
     await db.dispose()
-    return timings, elapsed, statements
+    return timings, elapsed, sent
 
 
 def run(args: argparse.Namespace) -> None:
@@ -160,7 +135,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"preparing {args.consignments} consignments ...", flush=True)
         traffic = prepared_submissions(args.consignments, min(size, 100), args.seed)
         with fresh_database(args.database, f"sandan_engine_bench_{size}", Path(args.out)) as url:
-            timings, elapsed, statements = asyncio.run(measure(url, traffic, size, args.profile))
+            timings, elapsed, sent = asyncio.run(measure(url, traffic, size, args.profile))
         n_batches = len(timings)
         timed_docs = sum(n for n, _ in timings)
         per_doc = [t / n * 1e6 for n, t in timings if n == size]
@@ -168,8 +143,8 @@ def run(args: argparse.Namespace) -> None:
             f"batch {size:>4} docs: {timed_docs} docs in {n_batches} batches, "
             f"{elapsed * 1e6 / max(timed_docs, 1):.0f} µs/doc overall, "
             f"median {statistics.median(per_doc) if per_doc else float('nan'):.0f} µs/doc, "
-            f"{statements.count / max(n_batches, 1):.1f} statements/batch, "
-            f"{len(statements.texts)} distinct texts, {timed_docs / elapsed:.0f} docs/s",
+            f"{sent / max(n_batches, 1):.1f} statements/batch, "
+            f"{statements_sent()[1]:.0f} distinct texts so far, {timed_docs / elapsed:.0f} docs/s",
             flush=True,
         )
         fits += timings

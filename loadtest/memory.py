@@ -19,6 +19,8 @@ class Sample:
     # CPU of the servers (all their processes) and of this generator, in % of one core
     server_cpu: float
     generator_cpu: float
+    # CPU of the wrk sender (0 with the Python driver), in % of one core
+    wrk_cpu: float = 0.0
 
 
 @dataclass(slots=True)
@@ -39,6 +41,14 @@ class Sampler:
 
     _me: psutil.Process = field(default_factory=psutil.Process)
     _trees: list[list[psutil.Process]] = field(default_factory=list)
+    _wrk: list[psutil.Process] = field(default_factory=list)
+
+    def add_generator(self, pid: int) -> None:
+        """A sender process beside this one (wrk), sampled from now on."""
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            process.cpu_percent()  # the first reading only starts psutil's interval
+            self._wrk.append(process)
 
     def sample(self) -> None:
         """One sample now (CPU: since the previous one)."""
@@ -52,7 +62,11 @@ class Sampler:
                     rss += proc.memory_info().rss
                     cpu += proc.cpu_percent()
             largest = max(largest, rss)
-        self.samples.append(Sample(self.clock(), largest / 2**20, cpu, self._me.cpu_percent()))
+        wrk = 0.0
+        for proc in self._wrk:
+            with contextlib.suppress(psutil.Error):
+                wrk += proc.cpu_percent()
+        self.samples.append(Sample(self.clock(), largest / 2**20, cpu, self._me.cpu_percent(), wrk))
 
     async def run(self) -> None:
         while True:

@@ -16,6 +16,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from service.metrics import BATCH_PHASES
 
+# more counters for the per-stage profile (``loadtest.profile``), summed over the servers
+_SUMMED = {
+    "sandan_intake_batch_documents_sum": "batch_documents",
+    "sandan_prepare_seconds_total": "prepare_seconds",
+    "sandan_prepared_documents_total": "prepared_documents",
+    "sandan_db_statements_total": "statements",
+}
+
 
 async def scrape(urls: tuple[str, ...]) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
@@ -35,6 +43,11 @@ async def scrape(urls: tuple[str, ...]) -> dict[str, float]:
                         totals["batches"] += sample.value
                     elif sample.name == "sandan_intake_commit_seconds_sum":
                         totals["batch_seconds"] += sample.value
+                    elif sample.name in _SUMMED:
+                        totals[_SUMMED[sample.name]] += sample.value
+                    elif sample.name == "sandan_db_statement_texts":
+                        # distinct per process, so the processes' figures do not add up
+                        totals["statement_texts"] = max(totals["statement_texts"], sample.value)
     return totals
 
 

@@ -153,6 +153,10 @@ def sandan_command() -> list[str]:
     return [sys.executable, "-m", "service.cli", "serve", "--port", "{port}"]
 
 
+def physics_command() -> list[str]:
+    return [sys.executable, "-m", "loadtest", "physics", "--port", "{port}"]
+
+
 def ceiling_command() -> list[str]:
     return [sys.executable, "-m", "loadtest", "ceiling", "--port", "{port}"]
 

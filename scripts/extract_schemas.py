@@ -29,24 +29,50 @@ DSIG_SCHEMA = "xmldsig-core-schema.xsd"
 # Message roots Sandan supports, per official schema file: business messages and their receipts.
 SIDES: dict[str, tuple[str, ...]] = {
     "import": (
-        "CEB311Message", "CEB411Message", "CEB511Message", "CEB621Message",
-        "CEB312Message", "CEB412Message", "CEB512Message", "CEB622Message",
+        "CEB311Message",
+        "CEB411Message",
+        "CEB511Message",
+        "CEB621Message",
+        "CEB312Message",
+        "CEB412Message",
+        "CEB512Message",
+        "CEB622Message",
     ),
     "export": (
-        "CEB303Message", "CEB403Message", "CEB505Message", "CEB603Message",
-        "CEB304Message", "CEB404Message", "CEB506Message", "CEB604Message",
+        "CEB303Message",
+        "CEB403Message",
+        "CEB505Message",
+        "CEB603Message",
+        "CEB304Message",
+        "CEB404Message",
+        "CEB506Message",
+        "CEB604Message",
     ),
 }
 
 # Attribute -> which symbol space its QName lives in (XSD has separate ones per kind).
 _REFERENCES: dict[str, str] = {
-    "type": "type", "base": "type", "itemType": "type", "memberTypes": "type",
-    "substitutionGroup": "element", "refer": "identity",
+    "type": "type",
+    "base": "type",
+    "itemType": "type",
+    "memberTypes": "type",
+    "substitutionGroup": "element",
+    "refer": "identity",
 }
-_REF_SPACE = {"element": "element", "attribute": "attribute", "group": "group",
-              "attributeGroup": "attributeGroup"}
-_TOP_SPACE = {"element": "element", "attribute": "attribute", "group": "group",
-              "attributeGroup": "attributeGroup", "complexType": "type", "simpleType": "type"}
+_REF_SPACE = {
+    "element": "element",
+    "attribute": "attribute",
+    "group": "group",
+    "attributeGroup": "attributeGroup",
+}
+_TOP_SPACE = {
+    "element": "element",
+    "attribute": "attribute",
+    "group": "group",
+    "attributeGroup": "attributeGroup",
+    "complexType": "type",
+    "simpleType": "type",
+}
 
 Symbol = tuple[str, str]  # (symbol space, local name)
 
@@ -57,7 +83,7 @@ class SchemaExtractionError(Exception):
 
 def _local(tag: object) -> str | None:
     if isinstance(tag, str) and tag.startswith(XS):
-        return tag[len(XS):]
+        return tag[len(XS) :]
     return None
 
 
@@ -156,7 +182,8 @@ def extract(source: Path, roots: Sequence[str], generator: str) -> bytes:
     doomed = [c for c in schema if isinstance(c.tag, str) and _is_doomed(c, keep, foreign)]
     # A top-level comment documents what follows it: it goes when that goes.
     doomed += [
-        c for c in schema
+        c
+        for c in schema
         if not isinstance(c.tag, str)
         and (following := _next_element(c)) is not None
         and _is_doomed(following, keep, foreign)
@@ -166,7 +193,7 @@ def extract(source: Path, roots: Sequence[str], generator: str) -> bytes:
     title = (schema.findtext(f"{XS}annotation/{XS}documentation") or "").strip()
     header = (
         f"<!--\n  Sandan schema for the {source.stem} CEB messages it handles:\n"
-        + "".join(f"    {' '.join(roots[i:i + 4])}\n" for i in range(0, len(roots), 4))
+        + "".join(f"    {' '.join(roots[i : i + 4])}\n" for i in range(0, len(roots), 4))
         + f"  Derived from the official GACC 2022-05 schema {source.name} ({title}),\n"
         f"  sha256 {hashlib.sha256(raw).hexdigest()},\n"
         f"  by {generator}: only the declarations these roots need, followed\n"
@@ -206,16 +233,26 @@ def _default_reference_dir() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--reference-dir", type=Path, default=None,
-                        help="official GACC folder (default: SANDAN_REFERENCE_DIR setting)")
+    parser.add_argument(
+        "--reference-dir",
+        type=Path,
+        default=None,
+        help="official GACC folder (default: SANDAN_REFERENCE_DIR setting)",
+    )
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "schemas")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the files in --out are not up to date")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the files in --out are not up to date",
+    )
     args = parser.parse_args(argv)
     reference_dir = args.reference_dir or _default_reference_dir()
     files = generate(reference_dir)
-    stale = [name for name, content in files.items()
-             if not (args.out / name).is_file() or (args.out / name).read_bytes() != content]
+    stale = [
+        name
+        for name, content in files.items()
+        if not (args.out / name).is_file() or (args.out / name).read_bytes() != content
+    ]
     if args.check:
         for name in stale:
             print(f"{args.out / name} is out of date", file=sys.stderr)

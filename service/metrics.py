@@ -44,6 +44,14 @@ BATCH_PHASE_SECONDS = Counter(
     ["phase"],
     registry=REGISTRY,
 )
+# Preparing a message (parse, schema, sender, extraction, masking) before intake: its wall
+# time, on the event loop or waiting for the worker process, and the documents it yielded.
+PREPARE_SECONDS = Counter(
+    "sandan_prepare_seconds", "Seconds spent preparing messages for intake", registry=REGISTRY
+)
+PREPARED_DOCUMENTS = Counter(
+    "sandan_prepared_documents", "Documents in the messages prepared", registry=REGISTRY
+)
 HTTP_SECONDS = Histogram(
     "sandan_http_request_seconds",
     "HTTP request latency by route and status",

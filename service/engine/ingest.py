@@ -5,6 +5,7 @@ by the batcher."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from service.engine.prepare import DocumentResult, Prepared, Preparer
 from service.engine.prepare_pool import PreparePool
 from service.messages.receipts import ReceiptItem, build_receipt, format_return_time
 from service.messages.registry import MessageType
-from service.metrics import DOCUMENTS
+from service.metrics import DOCUMENTS, PREPARE_SECONDS, PREPARED_DOCUMENTS
 from service.security.keys import Caller
 
 
@@ -87,7 +88,10 @@ class Ingestor:
         return await asyncio.to_thread(self._preparer.prepare, body, caller)
 
     async def ingest(self, body: bytes, caller: Caller) -> IngestResult:
+        started = time.perf_counter()
         prepared = await self._prepare(body, caller)
+        PREPARE_SECONDS.inc(time.perf_counter() - started)
+        PREPARED_DOCUMENTS.inc(len(prepared.results))
         order = sorted(prepared.incoming)
         outcomes = await self._batcher.submit(caller.code, [prepared.incoming[i] for i in order])
         for index, outcome in zip(order, outcomes, strict=True):

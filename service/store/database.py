@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from service.errors import ServiceUnavailable
 from service.store import jsoncodec
+from service.store.statements import count_statements
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,6 +70,8 @@ class Database:
                 json_deserializer=jsoncodec.loads,
             )
             self.reader = self.writer
+        count_statements(self.writer)  # statements per batch, for the bench's profile
+        count_statements(self.reader)
 
     @property
     def is_postgres(self) -> bool:

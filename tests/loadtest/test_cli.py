@@ -30,12 +30,13 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
         out, *database, "--consignments", "6", "--docs-per-message", "3", "--connections", "2"
     )
     assert (out / "bench.png").read_bytes().startswith(b"\x89PNG")
-    assert set(report["runs"]) == {"ceiling", "baseline", "sandan"}
+    assert set(report["runs"]) == {"physics", "ceiling", "baseline", "sandan"}
     assert report["baseline_messages"] == "one document per message"
     assert report["runs"]["baseline"]["server_settings"]["intake_batch_max_documents"] == 1
     for run in report["runs"].values():
         assert run["documents"]["accepted"] == run["documents"]["sent"]
     assert "decisions" not in report["runs"]["ceiling"]
+    assert "decisions" not in report["runs"]["physics"]
     assert report["runs"]["sandan"]["decisions"]["bundles_decided"] == 6
     # the servers' own account of their intake transactions (none for the ceiling)
     batches = report["runs"]["sandan"]["intake_batches"]
@@ -53,13 +54,20 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
     assert "intake_batches" not in report["runs"]["ceiling"]
     assert report["ratios"]["sandan_over_ceiling"] > 0
     assert report["ratios"]["sandan_over_baseline"] > 0
+    assert report["ratios"]["sandan_over_physics"] > 0
+    # the per-stage profile of Sandan's batches, from its own counters
+    profile = report["runs"]["sandan"]["profile"]
+    assert profile["us_per_document"]["prepare"] > 0
+    assert profile["statements_per_batch"] > 0
+    assert profile["statement_texts"] > 0
+    assert "profile" not in report["runs"]["physics"]
     assert report["conditions"]["machine"]["cpus"] >= 1
     assert "sandan_over_ceiling" in capsys.readouterr().out
 
 
 def test_every_command_explains_itself() -> None:
     parser = build_parser()
-    for command in ("run", "bench", "soak", "ceiling"):
+    for command in ("run", "bench", "soak", "ceiling", "physics"):
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([command, "--help"])
         assert exit_.value.code == 0
