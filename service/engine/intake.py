@@ -27,7 +27,7 @@ from service.engine.incoming import IncomingDocument, Outcome
 from service.errors import ServiceUnavailable
 from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
 from service.store import bundles
-from service.store.database import Database, is_contention
+from service.store.database import Database, is_retryable
 from service.store.dialect import advisory_locks
 from service.tasks import cancel
 
@@ -138,12 +138,17 @@ class IntakeBatcher:
         self, batch: list[_Submission]
     ) -> tuple[list[list[Outcome]], list[Decided]]:
         """Apply, again from the start when another process got in the way (a deadlock, or
-        the same document committed by another worker first): the retry sees its work."""
+        the same document committed by another worker first: the retry sees its work), or
+        the connection turned out dead."""
         for attempt in range(_RETRIES):
             try:
                 return await self._apply(batch)
-            except DBAPIError as exc:
-                if attempt == _RETRIES - 1 or not is_contention(exc):
+            except (DBAPIError, ServiceUnavailable) as exc:
+                # a dead connection reaches here as ServiceUnavailable (store/database.py)
+                cause = exc if isinstance(exc, DBAPIError) else exc.__cause__
+                if attempt == _RETRIES - 1 or not (
+                    isinstance(cause, DBAPIError) and is_retryable(cause)
+                ):
                     raise
                 await asyncio.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.jsoncodec import dumps
@@ -28,26 +29,54 @@ Row = dict[str, Any]
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-async def driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under ``conn``, its transaction begun.
-
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it runs; a
-    statement sent straight to the driver before that would run outside the transaction.
-    """
+async def _adapter(conn: AsyncConnection) -> Any:
+    """SQLAlchemy's adapter of the asyncpg connection under ``conn``."""
     raw = await conn.get_raw_connection()
-    adapter: Any = raw.dbapi_connection
-    if getattr(adapter, "_transaction", None) is None:
-        await adapter._start_transaction()
-    return raw.driver_connection
+    return raw.dbapi_connection
+
+
+async def _run(conn: AsyncConnection, method: str, sql: str, args: tuple[Any, ...]) -> Any:
+    adapter = await _adapter(conn)
+    try:
+        # The adapter sends BEGIN lazily, with the first statement it runs; a statement
+        # sent straight to the driver before that would run outside the transaction.
+        if adapter._transaction is None:
+            await adapter._start_transaction()
+        return await getattr(adapter.driver_connection, method)(sql, *args)
+    except Exception as error:
+        raise await _as_sqlalchemy_error(conn, adapter, sql, args, error) from error
+
+
+async def _as_sqlalchemy_error(
+    conn: AsyncConnection, adapter: Any, sql: str, args: tuple[Any, ...], error: Exception
+) -> Exception:
+    """The error SQLAlchemy would have raised for it: callers tell a lost race (its
+    SQLSTATE) and a dead connection (``connection_invalidated``) apart as they do for
+    statements SQLAlchemy ran; a dead connection is invalidated, so the pool drops it."""
+    closed = bool(adapter.driver_connection.is_closed())
+    if closed:
+        await conn.invalidate()
+    base = conn.dialect.loaded_dbapi.Error
+    try:
+        adapter._handle_exception(error)  # raises the DBAPI-level translation
+    except base as translated:
+        return DBAPIError.instance(
+            sql, args, translated, base, connection_invalidated=closed, dialect=conn.dialect
+        )
+    except Exception as other:
+        if closed or isinstance(other, OSError):
+            return OperationalError(sql, args, other, connection_invalidated=True)
+        return other
+    return error
 
 
 async def fetch(conn: AsyncConnection, sql: str, *args: Any) -> list[Row]:
-    records = await (await driver(conn)).fetch(sql, *args)
+    records = await _run(conn, "fetch", sql, args)
     return [dict(r) for r in records]
 
 
 async def execute(conn: AsyncConnection, sql: str, *args: Any) -> None:
-    await (await driver(conn)).execute(sql, *args)
+    await _run(conn, "execute", sql, args)
 
 
 @cache
