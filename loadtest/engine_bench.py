@@ -46,6 +46,18 @@ CALLERS: dict[Kind, Caller] = {
 }
 
 
+PHASES = ("begin", "lock", "read", "apply", "write", "decide", "commit")
+
+
+def phase_seconds() -> dict[str, float]:
+    """Seconds spent so far in each phase of the intake transaction (engine/intake.py)."""
+    return {
+        phase: REGISTRY.get_sample_value("sandan_intake_phase_seconds_total", {"phase": phase})
+        or 0.0
+        for phase in PHASES
+    }
+
+
 def statements_sent() -> tuple[float, float]:
     """Statements sent by this process so far, and distinct texts (store/statements.py)."""
     total = REGISTRY.get_sample_value("sandan_db_statements_total") or 0.0
@@ -95,7 +107,7 @@ def batches(
 
 async def measure(
     url: str, traffic: list[tuple[str, list[IncomingDocument]]], size: int, profile: str | None
-) -> tuple[list[tuple[int, float]], float, float]:
+) -> tuple[list[tuple[int, float]], float, float, dict[str, float]]:
     """Apply the traffic in batches of ``size``; the first batch warms up and is not timed."""
     settings = Settings(database_url=url)
     db = Database(url)
@@ -112,6 +124,7 @@ async def measure(
             subs.append(sub)
         if index == 1:
             sent_before, _ = statements_sent()
+            phases_before = phase_seconds()
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -124,8 +137,10 @@ async def measure(
         profiler.disable()
         profiler.dump_stats(f"{profile}.{size}")
     sent = statements_sent()[0] - sent_before
+    after = phase_seconds()
+    phases = {p: after[p] - phases_before[p] for p in PHASES}
     await db.dispose()
-    return timings, elapsed, sent
+    return timings, elapsed, sent, phases
 
 
 def run(args: argparse.Namespace) -> None:
@@ -135,7 +150,9 @@ def run(args: argparse.Namespace) -> None:
         print(f"preparing {args.consignments} consignments ...", flush=True)
         traffic = prepared_submissions(args.consignments, min(size, 100), args.seed)
         with fresh_database(args.database, f"sandan_engine_bench_{size}", Path(args.out)) as url:
-            timings, elapsed, sent = asyncio.run(measure(url, traffic, size, args.profile))
+            timings, elapsed, sent, phases = asyncio.run(
+                measure(url, traffic, size, args.profile)
+            )
         n_batches = len(timings)
         timed_docs = sum(n for n, _ in timings)
         per_doc = [t / n * 1e6 for n, t in timings if n == size]
@@ -145,6 +162,11 @@ def run(args: argparse.Namespace) -> None:
             f"median {statistics.median(per_doc) if per_doc else float('nan'):.0f} µs/doc, "
             f"{sent / max(n_batches, 1):.1f} statements/batch, "
             f"{statements_sent()[1]:.0f} distinct texts so far, {timed_docs / elapsed:.0f} docs/s",
+            flush=True,
+        )
+        print(
+            "  µs per document by phase: "
+            + ", ".join(f"{p} {phases[p] * 1e6 / max(timed_docs, 1):.0f}" for p in PHASES),
             flush=True,
         )
         fits += timings

@@ -104,22 +104,20 @@ class BatchState:
     ) -> None:
         keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
         self.bundles = await bundles.ensure(conn, keys, self.now, self.deadline)
-        self.known = await documents.by_guids(
-            conn,
-            [
-                (sender, inc.document.kind.value, inc.document.guid)
-                for sender, inc in zip(sender_of, incoming, strict=True)
-            ],
-        )
         ids = sorted(int(b["id"]) for b in self.bundles.values())
-        self.latest = await documents.latest_in_bundles(conn, ids)
         numbers = sorted({k for inc in incoming if (k := waybill_key(inc)) is not None})
         order_nos = sorted({order_no for _, order_no in self.bundles})
+        guids = [
+            (sender, inc.document.kind.value, inc.document.guid)
+            for sender, inc in zip(sender_of, incoming, strict=True)
+        ]
+        reads = await documents.read_for_batch(conn, guids, ids, numbers, order_nos)
+        self.known, self.latest = reads.known, reads.latest
         self.waybills = {k: [] for k in numbers}
         seen: dict[int, Row] = {}
-        for row in await documents.waybill_versions(conn, numbers):
+        for row in reads.waybills:
             seen.setdefault(int(row["id"]), row)
-        for row in await self._waiting_held(conn, order_nos, numbers):
+        for row in await self._waiting_held(conn, order_nos, numbers, reads.waiting):
             seen.setdefault(int(row["id"]), row)
         wanted_orders = set(order_nos)
         for row in seen.values():
@@ -131,7 +129,11 @@ class BatchState:
         await self._hold_related(conn, incoming, numbers, order_nos, seen.values())
 
     async def _waiting_held(
-        self, conn: AsyncConnection, order_nos: list[str], numbers: list[WaybillKey]
+        self,
+        conn: AsyncConnection,
+        order_nos: list[str],
+        numbers: list[WaybillKey],
+        rows: list[Row],
     ) -> list[Row]:
         """Waybills waiting for the batch's orderNos, with their numbers held.
 
@@ -139,9 +141,9 @@ class BatchState:
         inventory naming one claims it too; that worker holds the waybill's number (see
         ``meeting_points``), so this batch holds it as well and reads again what waiting for
         it may have changed. New waiting waybills cannot appear meanwhile: a waybill naming
-        one of these orderNos waits for the orderNo this batch already holds.
+        one of these orderNos waits for the orderNo this batch already holds. ``rows``: the
+        waiting waybills as the batch first read them.
         """
-        rows = await documents.waiting_waybills(conn, order_nos)
         extra = {(r["logistics_code"], r["logistics_no"]) for r in rows} - set(numbers)
         if not extra:
             return rows

@@ -149,7 +149,7 @@ async def decide_many(
     totals = await ledger.year_totals(conn, keys)
     for bundle, docs in judged:
         _judge(plan, bundle, docs, totals, settings)
-    return await plan.write(conn)
+    return await plan.write(conn, rows)
 
 
 @dataclass(slots=True)
@@ -182,7 +182,10 @@ class _Plan:
             }
         )
 
-    async def write(self, conn: AsyncConnection) -> list[Decided]:
+    async def write(
+        self, conn: AsyncConnection, rows: Mapping[int, dict[str, Any]] | None = None
+    ) -> list[Decided]:
+        """``rows``: the bundles as held (locked), so that each is saved whole."""
         # Ledger rows before the manifest counter, the order operator actions take them in
         # (engine/review.py): the two cannot deadlock each other.
         await ledger.add_many(conn, self.ledger)
@@ -203,7 +206,7 @@ class _Plan:
         merged: dict[int, dict[str, Any]] = {}
         for bundle_id, values in self.saves:
             merged.setdefault(int(bundle_id), {}).update(values)
-        await bundles.save_many(conn, list(merged.items()))
+        await bundles.save_many(conn, list(merged.items()), rows)
         await events.record_many(conn, self.events)
         return out
 

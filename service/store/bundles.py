@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,10 +70,6 @@ _NEW_COLUMNS = (
     "first_seen_at",
     "deadline_at",
 )
-_LOCK_KEYS = (
-    "SELECT b.* FROM bundles AS b JOIN unnest($1::varchar[], $2::varchar[]) AS k(ebp, no) "
-    "ON b.ebp_code = k.ebp AND b.order_no = k.no ORDER BY b.ebp_code, b.order_no FOR UPDATE OF b"
-)
 
 
 async def _ensure_pg(
@@ -91,11 +88,18 @@ async def _ensure_pg(
         }
         for ebp_code, order_no in wanted
     ]
-    await pg.insert_rows(
-        conn, bundles, new, _NEW_COLUMNS, conflict="ON CONFLICT (ebp_code, order_no) DO NOTHING"
+    # One statement creates the missing rows and locks the others: ``DO UPDATE`` (a no-op)
+    # row-locks an existing bundle as FOR UPDATE would, in the statement's row order (key
+    # order), and RETURNING gives both kinds of row.
+    rows = await pg.insert_rows(
+        conn,
+        bundles,
+        new,
+        _NEW_COLUMNS,
+        conflict="ON CONFLICT (ebp_code, order_no) DO UPDATE SET version = bundles.version",
+        returning=("*",),
     )
-    ebps, nos = (list(c) for c in zip(*wanted, strict=True))
-    return {(r["ebp_code"], r["order_no"]): r for r in await pg.fetch(conn, _LOCK_KEYS, ebps, nos)}
+    return {(r["ebp_code"], r["order_no"]): r for r in rows}
 
 
 _LOCK_RELATED = (
@@ -185,9 +189,28 @@ async def get_many(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
     return {int(r["id"]): dict(r) for r in rows}
 
 
-async def save_many(conn: AsyncConnection, changes: list[tuple[int, dict[str, Any]]]) -> None:
-    """Many ``save``s in one statement per distinct set of columns."""
+# What a decision or a document may change on a bundle (not its key or first sighting).
+_MUTABLE = tuple(
+    c.name for c in bundles.c if c.name not in ("id", "ebp_code", "order_no", "first_seen_at")
+)
+
+
+async def save_many(
+    conn: AsyncConnection,
+    changes: list[tuple[int, dict[str, Any]]],
+    current: Mapping[int, Row] | None = None,
+) -> None:
+    """Many ``save``s in one statement per distinct set of columns. With ``current`` (the
+    rows as held, locked) every bundle found there is written whole, the changes over it:
+    one statement, one SQL text, whatever each bundle changed."""
     if conn.dialect.name == "postgresql":
+        if current is not None:
+            changes = [
+                (i, {c: v[c] if c in v else current[i][c] for c in _MUTABLE})
+                if i in current
+                else (i, v)
+                for i, v in changes
+            ]
         await pg.update_rows(conn, bundles, changes)
         return
     await bulk.update_by_id(conn, bundles, changes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, insert, select
@@ -67,6 +68,25 @@ _BY_GUIDS = (
     "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid"
 )
 _WAYBILL_LIST = ", ".join(f"d.{c.name}" for c in _WAYBILL_COLUMNS)
+# Every branch selects the same columns of ``documents``; ``src`` says which read a row
+# answers (a row may answer two).
+_READ_LIST = (
+    "d.id, d.sender, d.kind, d.guid, d.digest, d.return_status, d.direction, d.bundle_id, "
+    "d.order_no, d.logistics_code, d.logistics_no, d.app_time, d.status"
+)
+_BATCH_READS = (
+    f"SELECT 1 AS src, {_READ_LIST} FROM documents AS d "
+    "JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
+    "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid "
+    f"UNION ALL SELECT 2, {_READ_LIST} FROM documents AS d "
+    "WHERE d.bundle_id = ANY($4::bigint[]) AND d.kind <> 'logistics' "
+    f"UNION ALL SELECT 3, {_READ_LIST} FROM documents AS d "
+    "JOIN unnest($5::varchar[], $6::varchar[]) AS k(code, no) "
+    "ON d.kind = 'logistics' AND d.logistics_code = k.code AND d.logistics_no = k.no "
+    f"UNION ALL SELECT 4, {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
+    "AND d.direction = 'I' AND d.order_no = ANY($7::varchar[]) AND d.bundle_id IS NULL "
+    "AND d.status = 'current'"
+)
 _WAYBILL_VERSIONS = (
     f"SELECT {_WAYBILL_LIST} FROM documents AS d "
     "JOIN unnest($1::varchar[], $2::varchar[]) AS k(code, no) "
@@ -119,6 +139,63 @@ async def waiting_waybills(conn: AsyncConnection, order_nos: list[str]) -> list[
         )
         out += [dict(r) for r in rows.mappings()]
     return out
+
+
+@dataclass(slots=True)
+class BatchReads:
+    """What an intake batch reads of the stored documents before applying its own."""
+
+    # (sender, kind, guid) -> digest and returnStatus (``by_guids``)
+    known: dict[tuple[str, str, str], Row]
+    # (bundle id, kind) -> newest version (``latest_in_bundles``)
+    latest: dict[tuple[int, str], Row]
+    # every version of the batch's waybill numbers (``waybill_versions``)
+    waybills: list[Row]
+    # import waybills waiting for the batch's orderNos (``waiting_waybills``)
+    waiting: list[Row]
+
+
+async def read_for_batch(
+    conn: AsyncConnection,
+    guids: list[tuple[str, str, str]],
+    bundle_ids: list[int],
+    numbers: list[tuple[str, str]],
+    order_nos: list[str],
+) -> BatchReads:
+    """The four reads of a batch; on PostgreSQL in one statement (one round trip)."""
+    if conn.dialect.name != "postgresql":
+        return BatchReads(
+            await by_guids(conn, guids),
+            await latest_in_bundles(conn, bundle_ids),
+            await waybill_versions(conn, numbers),
+            await waiting_waybills(conn, order_nos),
+        )
+    unique = sorted(set(guids))
+    reads = BatchReads({}, {}, [], [])
+    rows = await pg.fetch(
+        conn,
+        _BATCH_READS,
+        [g[0] for g in unique],
+        [g[1] for g in unique],
+        [g[2] for g in unique],
+        list(bundle_ids),
+        [n[0] for n in numbers],
+        [n[1] for n in numbers],
+        list(order_nos),
+    )
+    for r in rows:
+        source = r["src"]
+        if source == 1:
+            reads.known[(r["sender"], r["kind"], r["guid"])] = {
+                "digest": r["digest"],
+                "return_status": r["return_status"],
+            }
+        elif source == 2:
+            _keep_newest(reads.latest, r)
+        else:
+            waybill = {c.name: r[c.name] for c in _WAYBILL_COLUMNS}
+            (reads.waybills if source == 3 else reads.waiting).append(waybill)
+    return reads
 
 
 async def insert_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -76,15 +77,41 @@ async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> l
     """Append entries in list order; returns their seqs."""
     if not entries:
         return []
+    if conn.dialect.name == "postgresql":
+        return await _append_many_pg(conn, entries)
     seqs = await reserve_seqs(conn, len(entries))
     rows = [{"seq": s, **e} for s, e in zip(seqs, entries, strict=True)]
-    if conn.dialect.name == "postgresql":
-        columns = tuple(c.name for c in manifest.c if c.name in rows[0])
-        complete = [{c: r.get(c) for c in columns} for r in rows]
-        await pg.insert_rows(conn, manifest, complete, columns)
-        return seqs
     await conn.execute(insert(manifest), rows)
     return seqs
+
+
+@cache
+def _append_sql(columns: tuple[str, ...]) -> str:
+    """``reserve_seqs`` and the insert in one statement: the counter moves on by the number
+    of entries (row-locked until commit, notifying ``CHANNEL``), and entry n of the arrays
+    gets seq ``last - count + n``."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f"WITH c AS ({_RESERVE}) "
+        f'INSERT INTO manifest ("seq", {names}) '
+        f"SELECT (SELECT value FROM c) - $2::bigint + u.ord_, {pg.select_list(manifest, columns)} "
+        f"FROM {pg.unnest(manifest, columns, first=5)} ORDER BY u.ord_ RETURNING seq"
+    )
+
+
+async def _append_many_pg(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[int]:
+    columns = tuple(c.name for c in manifest.c if c.name != "seq" and c.name in entries[0])
+    complete = [{c: e.get(c) for c in columns} for e in entries]
+    found = await pg.fetch(
+        conn,
+        _append_sql(columns),
+        SEQ_COUNTER,
+        len(entries),
+        CHANNEL,
+        process_token(),
+        *pg.columns_of(manifest, complete, columns),
+    )
+    return sorted(int(r["seq"]) for r in found)
 
 
 async def append(conn: AsyncConnection, **values: Any) -> int:

@@ -103,11 +103,13 @@ def _value(table: Table, column: str) -> str:
     return f"u.{column}::json" if isinstance(table.c[column].type, JSON) else f"u.{column}"
 
 
-def _select_list(table: Table, columns: Sequence[str]) -> str:
+def select_list(table: Table, columns: Sequence[str]) -> str:
     return ", ".join(_value(table, c) for c in columns)
 
 
-def _unnest(table: Table, columns: Sequence[str], first: int = 1) -> str:
+def unnest(table: Table, columns: Sequence[str], first: int = 1) -> str:
+    """``unnest`` of one array parameter per column from ``$first`` on, as ``u``, with the
+    rows' positions as ``u.ord_``."""
     params = ", ".join(f"${i}::{_array_type(table, c)}" for i, c in enumerate(columns, start=first))
     return f"unnest({params}) WITH ORDINALITY AS u({', '.join(columns)}, ord_)"
 
@@ -120,7 +122,7 @@ def insert_sql(
     order), with an optional ``ON CONFLICT`` clause and ``RETURNING`` list."""
     sql = (
         f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
-        f"SELECT {_select_list(table, columns)} FROM {_unnest(table, columns)} ORDER BY u.ord_"
+        f"SELECT {select_list(table, columns)} FROM {unnest(table, columns)} ORDER BY u.ord_"
     )
     if conflict:
         sql += f" {conflict}"
@@ -144,7 +146,7 @@ def update_sql(table: Table, columns: tuple[str, ...]) -> str:
 
 def _quoted(column: str) -> str:
     # "by" is a reserved word; quote every name alike.
-    return f'"{column}"'
+    return column if column == "*" else f'"{column}"'
 
 
 async def insert_rows(
