@@ -159,7 +159,7 @@ class PiiMemo:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per document, and a frozen init costs more
 class Reading:
     """What intake keeps of one document element."""
 
