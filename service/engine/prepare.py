@@ -15,13 +15,9 @@ from lxml import etree
 
 from service.engine.incoming import RETURN_UNPROCESSABLE, IncomingDocument, Outcome
 from service.errors import EmptyMessage, Forbidden, UnknownMessageType
-from service.messages.documents import Pii, PiiKind, Protector
-from service.messages.extract import (
-    KEY_FIELDS,
-    content_digest,
-    extract_document,
-    lenient_fields,
-)
+from service.messages.documents import Protector
+from service.messages.extract import PII_ELEMENTS, Personal, PiiMemo, read_document
+from service.messages.lenient import KEY_FIELDS, lenient_fields
 from service.messages.parse import parse_message
 from service.messages.receipts import receipt_fields
 from service.messages.registry import CEB_NS, DS_NS, MessageType, message_type_for
@@ -30,17 +26,6 @@ from service.rules.idcard import gb11643_valid
 from service.security.keys import Caller
 from service.security.masking import scrub
 from service.security.pii import PiiProtector
-
-# Elements holding personal data, wherever they appear; masked in the stored raw XML.
-PII_ELEMENTS: dict[str, PiiKind] = {
-    "buyerIdNumber": PiiKind.ID_NUMBER,
-    "payerIdNumber": PiiKind.ID_NUMBER,
-    "buyerTelephone": PiiKind.PHONE,
-    "consigneeTelephone": PiiKind.PHONE,
-    "telephone": PiiKind.PHONE,
-    "ebcTelephone": PiiKind.PHONE,
-}
-_PII_TAGS = tuple(f"{{{CEB_NS}}}{name}" for name in PII_ELEMENTS)
 
 
 @dataclass(slots=True)
@@ -104,6 +89,8 @@ class Preparer:
         cop_code = root.findtext(f"{{{CEB_NS}}}BaseTransfer/{{{CEB_NS}}}copCode")
         signature = "unverified" if root.find(f"{{{DS_NS}}}Signature") is not None else "absent"
         prepared = Prepared(message_type, root.get("guid", ""), [], {})
+        # Per message: each personal value is protected once, for its document and its mask.
+        protect = PiiMemo(self._protect)
         for index, element in enumerate(check.documents):
             result, incoming = self._prepare_document(
                 message_type,
@@ -113,6 +100,7 @@ class Preparer:
                 cop_code,
                 signature,
                 prepared.message_guid,
+                protect,
             )
             if incoming is not None:
                 prepared.incoming[len(prepared.results)] = incoming
@@ -128,29 +116,38 @@ class Preparer:
         cop_code: str | None,
         signature: str,
         message_guid: str,
+        protect: PiiMemo,
     ) -> tuple[DocumentResult, IncomingDocument | None]:
         kind = message_type.kind.value
-        key = lenient_fields(message_type, element, KEY_FIELDS[kind])
-        receipt = receipt_fields(message_type, element)  # with the guid
-        result = DocumentResult(receipt.get("guid", ""), kind, key, Outcome.accepted(), receipt)
-        if errors:
-            result.outcome = Outcome(
-                "rejected",
-                RETURN_UNPROCESSABLE,
-                [
-                    {"code": "SCHEMA_INVALID", "path": e.path, "message": _safe_message(e)}
-                    for e in errors
-                ],
-            )
+        if errors or not caller.acts_for(cop_code):
+            # Refused before reading: answered from what is readable of its head.
+            key = lenient_fields(message_type, element, KEY_FIELDS[kind])
+            receipt = receipt_fields(message_type, element)  # with the guid
+            result = DocumentResult(receipt.get("guid", ""), kind, key, Outcome.accepted(), receipt)
+            if errors:
+                result.outcome = Outcome(
+                    "rejected",
+                    RETURN_UNPROCESSABLE,
+                    [
+                        {"code": "SCHEMA_INVALID", "path": e.path, "message": _safe_message(e)}
+                        for e in errors
+                    ],
+                )
+            else:
+                result.outcome = Outcome.rejected(
+                    "SENDER_MISMATCH",
+                    f"BaseTransfer/copCode {cop_code} is not one this key acts for",
+                    path=f"/{message_type.root}/BaseTransfer/copCode",
+                )
             return result, None
-        if not caller.acts_for(cop_code):
-            result.outcome = Outcome.rejected(
-                "SENDER_MISMATCH",
-                f"BaseTransfer/copCode {cop_code} is not one this key acts for",
-                path=f"/{message_type.root}/BaseTransfer/copCode",
-            )
-            return result, None
-        document = extract_document(message_type, element, self._protect)
+        # Schema-valid: one pass gives the key, the receipt fields (read as leniently as
+        # above), the typed document, the digest and the personal data to mask.
+        reading = read_document(message_type, element, protect)
+        receipt = reading.receipt_fields
+        result = DocumentResult(
+            receipt.get("guid", ""), kind, reading.key, Outcome.accepted(), receipt
+        )
+        document = reading.document
         parties = [getattr(document, name, None) for name in message_type.party_fields]
         if not any(caller.acts_for(code) for code in parties):
             named = " / ".join(
@@ -165,32 +162,27 @@ class Preparer:
             message_type=message_type,
             message_guid=message_guid,
             document=document,
-            digest=content_digest(element),
-            raw_xml=self._masked_xml(element),
+            digest=reading.digest,
+            raw_xml=_masked_xml(element, reading.personal),
             signature=signature,
         )
         return result, incoming
 
-    def _masked_xml(self, element: etree._Element) -> str:
-        """The document's XML with personal data masked.
 
-        The masked texts are put in place only for serialising and the originals restored
-        after, which costs far less than serialising a deep copy.
-        """
-        originals: list[tuple[etree._Element, str]] = []
-        try:
-            for node in element.iter(*_PII_TAGS):  # lxml filters by tag in C
-                text = node.text
-                if text and text.strip():
-                    kind = PII_ELEMENTS[etree.QName(node).localname]
-                    protected: Pii = self._protect(text.strip(), kind)
-                    originals.append((node, text))
-                    node.text = protected.masked
-            xml: str = etree.tostring(element, encoding="unicode")
-        finally:
-            for node, text in originals:
-                node.text = text
-        return xml
+def _masked_xml(element: etree._Element, personal: list[Personal]) -> str:
+    """The document's XML with personal data masked (``personal``: from its reading).
+
+    The masked texts are put in place only for serialising and the originals restored
+    after, which costs far less than serialising a deep copy.
+    """
+    try:
+        for node, _, masked in personal:
+            node.text = masked
+        xml: str = etree.tostring(element, encoding="unicode")
+    finally:
+        for node, text, _ in personal:
+            node.text = text
+    return xml
 
 
 def build_preparer(pii_key: str, max_message_bytes: int) -> Preparer:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from service.messages.documents import Document
-from service.messages.extract import lenient_fields
+from service.messages.lenient import lenient_fields
 from service.messages.registry import CEB_NS, Direction, Kind, MessageType
 
 MISSING = "-"
@@ -128,6 +128,11 @@ def _sources(direction: Direction, kind: Kind) -> tuple[str, ...]:
     return (*(f.name for f in _layout(direction, kind)), "orderNo")
 
 
+def receipt_sources(message_type: MessageType) -> tuple[str, ...]:
+    """The head fields ``receipt_fields`` reads, in its order: ``guid`` first."""
+    return ("guid", *_sources(message_type.direction, message_type.kind))
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiptItem:
     """One document's answer: its guid, the head fields to echo, status and info."""
@@ -164,8 +169,7 @@ def receipt_fields(message_type: MessageType, document_element: etree._Element) 
     Works on schema-invalid documents: missing fields are simply absent, a repeated field
     counts once (the first), values are stripped.
     """
-    wanted = ("guid", *_sources(message_type.direction, message_type.kind))
-    return lenient_fields(message_type, document_element, wanted)
+    return lenient_fields(message_type, document_element, receipt_sources(message_type))
 
 
 def format_return_time(moment: datetime) -> str:
