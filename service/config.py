@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     intake_batch_interval_ms: float = 2.0
     # Requests queued ahead of the batcher before ingest answers 503 (back-pressure).
     intake_queue_limit: int = 10_000
+    # Batches one process may have in flight at once: while one commits (its round trips
+    # and the WAL flush), the next gathers and applies. Unset: 2 on PostgreSQL, 1 on SQLite
+    # (one writer: a second batch would only wait for it).
+    intake_batches_in_flight: int | None = Field(default=None, ge=1)
     # Worker processes that parse, validate and extract large messages (engine/prepare_pool.py)
     # so the server's event loop keeps to HTTP and the batches. Unset: 1 on PostgreSQL, 0 on
     # SQLite (the embedded default is one process); 0 prepares in the server process.
@@ -189,6 +193,12 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.session_secret == DEVELOPMENT_SESSION_SECRET:
             raise ValueError("SANDAN_SESSION_SECRET must be set outside development")
         return self
+
+    @property
+    def batches_in_flight(self) -> int:
+        if self.intake_batches_in_flight is not None:
+            return self.intake_batches_in_flight
+        return 1 if self.is_sqlite else 2
 
     @property
     def prepare_worker_count(self) -> int:

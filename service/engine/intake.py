@@ -83,26 +83,42 @@ class IntakeBatcher:
         return await submission.future
 
     async def _run(self) -> None:
+        slots = asyncio.Semaphore(self._settings.batches_in_flight)
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0].items)
-            loop = asyncio.get_running_loop()
-            closes_at = loop.time() + self._settings.intake_batch_interval_ms / 1000
-            while size < self._settings.intake_batch_max_documents:
-                remaining = closes_at - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    nxt = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-                batch.append(nxt)
-                size += len(nxt.items)
+            # A batch is gathered once a slot is free, so it takes in everything that
+            # arrived while the others were committing.
+            await slots.acquire()
+            batch = await self._gather()
+            task = asyncio.create_task(self._commit_batch(batch, slots))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+
+    async def _commit_batch(self, batch: list[_Submission], slots: asyncio.Semaphore) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            slots.release()
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _gather(self) -> list[_Submission]:
+        """The next batch: what is queued, up to the size limit or the interval."""
+        batch = [await self._queue.get()]
+        size = len(batch[0].items)
+        loop = asyncio.get_running_loop()
+        closes_at = loop.time() + self._settings.intake_batch_interval_ms / 1000
+        while size < self._settings.intake_batch_max_documents:
+            remaining = closes_at - loop.time()
+            if remaining <= 0:
+                break
             try:
-                await self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+                nxt = await asyncio.wait_for(self._queue.get(), remaining)
+            except TimeoutError:
+                break
+            batch.append(nxt)
+            size += len(nxt.items)
+        return batch
 
     async def _commit(self, batch: list[_Submission]) -> None:
         started = time.perf_counter()
