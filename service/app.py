@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    middleware.install(app)
+    middleware.install(app, settings.access_log)
     for router in (
         ingest.router,
         bundles.router,

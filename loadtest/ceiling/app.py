@@ -58,7 +58,7 @@ def create_ceiling_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Sandan ceiling (parse and validate only)", lifespan=lifespan)
     problems.install(app)
-    middleware.install(app)
+    middleware.install(app, settings.access_log)
     app.include_router(ingest.router)
     app.include_router(ops.router)
     return app

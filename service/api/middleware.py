@@ -14,6 +14,8 @@ from service.logs import request_id
 from service.metrics import HTTP_SECONDS
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# With ``access_log="errors"``, a request this slow is logged whatever its status.
+_SLOW_SECONDS = 1.0
 access = logging.getLogger("sandan.access")
 
 
@@ -22,8 +24,9 @@ class RequestContext:
     runs every request through a task group and memory streams, a cost ingest paid on each
     message."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: str = "all") -> None:
         self.app = app
+        self.log_all = access_log == "all"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,10 +54,14 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             HTTP_SECONDS.labels(scope["method"], path, str(status)).observe(elapsed)
             # Our own access line, inside the request's context so it carries its id.
-            access.info("%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed * 1000)
+            if self.log_all or status >= 400 or elapsed > _SLOW_SECONDS:
+                access.info(
+                    "%s %s %s %.1fms", scope["method"], scope["path"], status, elapsed * 1000
+                )
             request_id.reset(token)
 
 
-def install(app: FastAPI) -> None:
-    """Request ids and HTTP latency metrics for every request."""
-    app.add_middleware(RequestContext)
+def install(app: FastAPI, access_log: str = "all") -> None:
+    """Request ids and HTTP latency metrics for every request; access log lines for all
+    requests or only failed and slow ones (``Settings.access_log``)."""
+    app.add_middleware(RequestContext, access_log=access_log)
