@@ -124,8 +124,10 @@ def _processes_arg(p: argparse.ArgumentParser) -> None:
         "--processes",
         type=int,
         default=1,
-        help="server processes per target, each on its own port, the connections spread over "
-        "them as by a load balancer (PostgreSQL only; default 1)",
+        help="separate `sandan serve` processes per target, each on its own port, the "
+        "connections spread over them as by a load balancer (PostgreSQL only; default 1). One "
+        "`sandan serve` on PostgreSQL already runs a worker process per core on its port "
+        "(SANDAN_WORKERS), so N here means N x workers processes",
     )
 
 
@@ -362,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--server-pid",
         type=int,
         action="append",
-        help="sample this process's RSS and CPU (repeat for several processes)",
+        help="sample this server's RSS and CPU, with its worker processes (repeat for several "
+        "servers)",
     )
     run.add_argument("--out", help="report directory")
     _traffic_args(run, 2000)

@@ -150,6 +150,11 @@ def summarise(
             "last": round(samples[-1].rss_mb, 1),
             "peak": round(max(s.rss_mb for s in samples), 1),
         }
+        report["server_processes_serving"] = max(s.serving for s in samples)
+        parent = max(s.parent_rss_mb for s in samples)
+        if parent:
+            # the supervisor of worker processes: not in the per-process figure above
+            report["server_parent_rss_mb"] = {"peak": round(parent, 1)}
         # CPU readings cover the interval before them: the first is psutil's baseline
         # (always 0), and the first one after the last answer still covers the run's end
         ended = next((i for i, s in enumerate(samples) if s.t >= sent.finished), len(samples))

@@ -111,7 +111,12 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """A server command on a free port (``{port}`` in ``command`` is replaced)."""
+    """A server command on a free port (``{port}`` in ``command`` is replaced).
+
+    ``pid`` is the command's process; ``sandan serve`` on PostgreSQL has its worker processes
+    below it (loadtest/memory.py samples the tree). It runs in a session of its own so that a
+    server that will not stop is killed with all its processes, workers included.
+    """
 
     def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
@@ -134,6 +139,7 @@ class ServerProcess:
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -152,12 +158,15 @@ class ServerProcess:
             try:
                 self._proc.wait(30)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                with suppress(ProcessLookupError):
+                    os.killpg(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
         self._proc = None
 
 
 def sandan_command() -> list[str]:
+    """`sandan serve` with its defaults, as an operator runs it: on PostgreSQL, a worker
+    process per core behind the one port."""
     return [sys.executable, "-m", "service.cli", "serve", "--port", "{port}"]
 
 

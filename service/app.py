@@ -16,6 +16,7 @@ from service.engine.intake import IntakeBatcher
 from service.engine.prepare import build_preparer
 from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
+from service.multiprocess_metrics import forget_this_process
 from service.queue.broker import BrokerCheck
 from service.queue.manifest import ManifestReader, Notifier
 from service.queue.relay import relay_for_serve
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if services.prepare_pool is not None:
                 await services.prepare_pool.stop()
             await services.db.dispose()
+            forget_this_process()
 
     app = FastAPI(
         title="Sandan",

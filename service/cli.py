@@ -7,27 +7,33 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from service.config import Settings, get_settings
-from service.logs import configure, logging_config
+from service.logs import configure
 from service.messages.registry import Role
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from service.app import create_app
+    from service.serve import serve
     from service.store.migrate import upgrade
 
+    if args.workers is not None:
+        try:
+            # the rest of the environment as read, with the command line's worker count
+            settings = Settings(workers=args.workers)
+        except ValidationError as error:
+            print(f"sandan serve: {_reasons(error)}", file=sys.stderr)
+            return 2
+    # Once, here, before any worker starts: never one migration per worker.
     if settings.is_sqlite:
         upgrade(settings.database_url)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=logging_config(settings.log_level, settings.log_format),
-        access_log=False,  # the request middleware logs each request with its id
-    )
+    serve(settings, args.host or settings.host, args.port or settings.port)
     return 0
+
+
+def _reasons(error: ValidationError) -> str:
+    return "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
@@ -84,6 +90,13 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run_demo(settings, args.url, args.consignments, args.seed))
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sandan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service (migrates SQLite on start)")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        help="server processes sharing the port (default SANDAN_WORKERS, else one per core "
+        "on PostgreSQL and 1 on SQLite, which cannot have more)",
+    )
     serve.set_defaults(run=_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
@@ -124,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        print(f"sandan: {_reasons(error)}", file=sys.stderr)
+        return 2
     # `keys` and `demo` talk to a person: plain text; the long-running commands log JSON.
     interactive = args.command in ("keys", "demo", "migrate", "sweep")
     configure(settings.log_level, "text" if interactive else settings.log_format)

@@ -8,6 +8,7 @@ rest. Each field says why it exists.
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes of `sandan serve`, sharing its port (uvicorn workers). Python runs one
+    # core per process, so unset means one per core on PostgreSQL; SQLite is the embedded
+    # one-process shape (one writer, in-process wake-ups) and refuses more than 1.
+    workers: int | None = Field(default=None, ge=1)
     # Logs: one JSON object per line ("json") for collectors, or "text" for a terminal.
     log_format: str = "json"
     log_level: str = "INFO"
@@ -80,8 +85,9 @@ class Settings(BaseSettings):
     # (one writer: a second batch would only wait for it).
     intake_batches_in_flight: int | None = Field(default=None, ge=1)
     # Worker processes that parse, validate and extract large messages (engine/prepare_pool.py)
-    # so the server's event loop keeps to HTTP and the batches. Unset: 1 on PostgreSQL, 0 on
-    # SQLite (the embedded default is one process); 0 prepares in the server process.
+    # so the server's event loop keeps to HTTP and the batches. Unset: 1 on PostgreSQL with one
+    # server process, else 0 (SQLite is one process; several server processes already use every
+    # core, so a helper each would only add processes); 0 prepares in the server process.
     prepare_workers: int | None = Field(default=None, ge=0)
     # Messages larger than this are prepared off the event loop (in a worker when there are
     # any, else in a thread); smaller ones in the loop, where a hand-off would cost more.
@@ -198,6 +204,21 @@ class Settings(BaseSettings):
             raise ValueError("SANDAN_SESSION_SECRET must be set outside development")
         return self
 
+    @model_validator(mode="after")
+    def _one_process_on_sqlite(self) -> Settings:
+        if self.is_sqlite and self.workers is not None and self.workers > 1:
+            raise ValueError(
+                f"{self.workers} server processes (SANDAN_WORKERS, --workers) need PostgreSQL: "
+                "SQLite is served by one process (one writer, wake-ups in process); use 1"
+            )
+        return self
+
+    @property
+    def worker_count(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        return 1 if self.is_sqlite else max(1, os.cpu_count() or 1)
+
     @property
     def batches_in_flight(self) -> int:
         if self.intake_batches_in_flight is not None:
@@ -208,7 +229,7 @@ class Settings(BaseSettings):
     def prepare_worker_count(self) -> int:
         if self.prepare_workers is not None:
             return self.prepare_workers
-        return 0 if self.is_sqlite else 1
+        return 0 if self.is_sqlite or self.worker_count > 1 else 1
 
     @property
     def is_sqlite(self) -> bool:

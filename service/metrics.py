@@ -1,8 +1,12 @@
 """Prometheus metrics: one registry per process, scraped at GET /metrics.
 
-Each process (and each uvicorn worker) exposes its own counters; Prometheus sums them across
-targets. Gauges that describe shared state (pending bundles, relay lag) are read from the
-database at scrape time, so every process reports the same truth.
+Each `sandan serve` exposes its own counters; Prometheus sums them across targets. The worker
+processes of one `sandan serve` share its port, so a scrape reaches one of them at random:
+they write their values to a shared directory and /metrics answers the totals of all of them
+(``service.multiprocess_metrics``). Gauges that describe shared state (pending bundles, relay
+lag) are read from the database at scrape time, so every process reports the same truth; with
+several workers the one read most recently is the answer (``multiprocess_mode="mostrecent"``),
+not a sum of stale copies.
 """
 
 from __future__ import annotations
@@ -60,10 +64,15 @@ HTTP_SECONDS = Histogram(
     registry=REGISTRY,
 )
 PENDING_BUNDLES = Gauge(
-    "sandan_bundles", "Bundles by state (read at scrape time)", ["state"], registry=REGISTRY
+    "sandan_bundles",
+    "Bundles by state (read at scrape time)",
+    ["state"],
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )
 RELAY_LAG = Gauge(
     "sandan_relay_lag_entries",
     "Manifest entries not yet copied to the broker (read at scrape time; -1 without broker)",
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",
 )

@@ -1,4 +1,4 @@
-"""The ``sandan`` command: ``keys create`` and ``migrate`` (SPEC §6, §8)."""
+"""The ``sandan`` command: ``keys create``, ``migrate``, ``serve``'s processes (SPEC §6, §8)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from service.config import Settings
 from service.messages.registry import Kind
 from tests.e2e.conftest import deploy, fresh
 from tests.e2e.server import REPO_ROOT
@@ -16,6 +19,7 @@ from tests.e2e.server import REPO_ROOT
 # The installed console script when present (what an operator types), else the module.
 _SCRIPT = Path(sys.executable).with_name("sandan")
 SANDAN = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "service.cli"]
+POSTGRES = "postgresql+asyncpg://sandan@db:5432/sandan"  # never connected to
 
 
 def sandan(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -121,3 +125,48 @@ def test_keys_create_needs_a_code(tmp_path: Path) -> None:
     done = sandan(sqlite_url(tmp_path / "nocode.db"), "keys", "create", "--role", "platform")
     assert done.returncode != 0
     assert "--code" in done.stderr
+
+
+def test_serve_help_offers_workers() -> None:
+    done = subprocess.run(
+        [*SANDAN, "serve", "--help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--workers" in done.stdout
+
+
+def test_workers_default_one_on_sqlite_and_one_per_core_on_postgres(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SANDAN_WORKERS", raising=False)
+    monkeypatch.delenv("SANDAN_PREPARE_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    sqlite = Settings(database_url="sqlite+aiosqlite:///x.db")
+    assert (sqlite.worker_count, sqlite.prepare_worker_count) == (1, 0)
+    postgres = Settings(database_url=POSTGRES)
+    # several server processes already use every core: no prepare helpers of their own
+    assert (postgres.worker_count, postgres.prepare_worker_count) == (6, 0)
+    one = Settings(database_url=POSTGRES, workers=1)
+    assert (one.worker_count, one.prepare_worker_count) == (1, 1)
+    assert Settings(database_url=POSTGRES, workers=3, prepare_workers=2).prepare_worker_count == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: still one process
+    assert Settings(database_url=POSTGRES).worker_count == 1
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "one.db"
+    done = sandan(sqlite_url(db), "serve", "--workers", "2", "--port", "1")
+    assert done.returncode == 2
+    assert "need PostgreSQL" in done.stderr
+    assert "Traceback" not in done.stderr
+    by_env = subprocess.run(
+        [*SANDAN, "serve", "--port", "1"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "SANDAN_DATABASE_URL": sqlite_url(db), "SANDAN_WORKERS": "4"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert by_env.returncode == 2
+    assert "4 server processes" in by_env.stderr
+    assert not db.exists()  # refused before anything was migrated

@@ -21,10 +21,13 @@ from service.metrics import REGISTRY
 STATEMENTS = Counter(
     "sandan_db_statements", "SQL statements sent to the database", registry=REGISTRY
 )
+# Worker processes send the same texts: with several, the largest set any one has seen is the
+# figure that says "reused or not"; a sum would count each text once per worker.
 STATEMENT_TEXTS = Gauge(
     "sandan_db_statement_texts",
-    "Distinct SQL statement texts sent since the process started",
+    "Distinct SQL statement texts sent since the process started (the most of any worker)",
     registry=REGISTRY,
+    multiprocess_mode="max",
 )
 # Past this many texts stop remembering new ones: the gauge then says "at least", and a
 # process building unbounded distinct SQL cannot grow this set without limit.

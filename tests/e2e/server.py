@@ -8,9 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +24,12 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``sandan serve`` on a free port with the given environment."""
+    """``sandan serve`` on a free port with the given environment.
+
+    On PostgreSQL that is a supervisor and a worker process per core (``SANDAN_WORKERS``). It
+    runs in a session of its own, so that ``kill`` can take every process of it at once: a
+    worker whose supervisor died of SIGKILL would go on serving the port.
+    """
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
@@ -31,14 +38,19 @@ class ServerProcess:
         self._log_path = log_path
         self._proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
     def start(self, timeout: float = 30.0) -> None:
         log = self._log_path.open("ab")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
-            cwd=REPO_ROOT,
+            cwd=REPO_ROOT,  # with -m, the repository's own service/ comes first on the path
             env=self._env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -52,22 +64,37 @@ class ServerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self._log_path.read_text()[-3000:]}")
 
+    def children(self) -> list[psutil.Process]:
+        """The server's processes below its own: workers, prepare helpers."""
+        if self._proc is None:
+            return []
+        try:
+            return psutil.Process(self._proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
     def stop(self) -> None:
+        """SIGTERM, as a process manager sends it: the server stops its own workers."""
         if self._proc is not None and self._proc.poll() is None:
             self._proc.send_signal(signal.SIGTERM)
             try:
                 self._proc.wait(15)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                self._kill_session()
                 self._proc.wait()
         self._proc = None
 
     def kill(self) -> None:
-        """kill -9: no shutdown hooks, no flushing."""
+        """kill -9 of every process of the server: no shutdown hooks, no flushing."""
         if self._proc is not None:
-            self._proc.kill()
+            self._kill_session()
             self._proc.wait()
             self._proc = None
+
+    def _kill_session(self) -> None:
+        assert self._proc is not None
+        with suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
 
     def log(self) -> str:
         return self._log_path.read_text(errors="replace")
