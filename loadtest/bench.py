@@ -48,6 +48,10 @@ _SETTINGS = (
     "intake_batch_max_documents",
     "intake_batch_interval_ms",
     "intake_queue_limit",
+    "batches_in_flight",
+    "worker_count",
+    "prepare_worker_count",
+    "access_log",
     "log_level",
     "log_format",
 )
@@ -68,10 +72,13 @@ class BenchConfig:
     keep_databases: bool = False
 
 
-def server_settings(env: dict[str, str]) -> dict[str, Any]:
-    settings = Settings.model_validate(
-        {k.removeprefix("SANDAN_").lower(): v for k, v in env.items()}
-    )
+def server_settings(env: dict[str, str], database: str | None = None) -> dict[str, Any]:
+    """The settings the servers run with (``database``: their kind of database, which
+    decides several defaults)."""
+    values: dict[str, Any] = {k.removeprefix("SANDAN_").lower(): v for k, v in env.items()}
+    if database is not None:
+        values.setdefault("database_url", database)
+    settings = Settings.model_validate(values)
     return {name: getattr(settings, name) for name in _SETTINGS}
 
 
@@ -87,7 +94,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
     conditions: dict[str, Any] = {"machine": machine()}
     if config.database is not None:
         conditions["postgres"] = postgres(config.database)
-    conditions["settings"] = server_settings(config.env)
+    conditions["settings"] = server_settings(config.env, config.database)
     print(describe(conditions), flush=True)
     reports: dict[str, dict[str, Any]] = {}
     for name in config.targets:
@@ -95,7 +102,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         outgoing = single if name == "baseline" and single is not None else traffic
         print(f"--- {name}: {len(outgoing)} messages", flush=True)
         reports[name] = _one(config, name, env, planned, outgoing, total)
-        reports[name]["server_settings"] = server_settings(env)
+        reports[name]["server_settings"] = server_settings(env, config.database)
         print(_line(name, reports[name]), flush=True)
     conditions["machine_after"] = machine()
     result = {

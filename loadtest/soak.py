@@ -67,7 +67,7 @@ def run_soak(config: SoakConfig) -> dict[str, Any]:
     conditions: dict[str, Any] = {"machine": machine()}
     if config.database is not None:
         conditions["postgres"] = postgres(config.database)
-    conditions["settings"] = server_settings(config.env)
+    conditions["settings"] = server_settings(config.env, config.database)
     print(describe(conditions), flush=True)
     phases: dict[str, dict[str, Any]] = {}
     with fresh_database(config.database, "sandan_soak", config.out, config.keep_databases) as url:

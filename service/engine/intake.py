@@ -109,13 +109,19 @@ class IntakeBatcher:
         loop = asyncio.get_running_loop()
         closes_at = loop.time() + self._settings.intake_batch_interval_ms / 1000
         while size < self._settings.intake_batch_max_documents:
-            remaining = closes_at - loop.time()
-            if remaining <= 0:
-                break
+            # Everything already queued joins without a wait: each wait lets the event loop
+            # run other requests first, and on a busy loop the interval would be over after
+            # a handful, leaving the rest queued for the next batch.
             try:
-                nxt = await asyncio.wait_for(self._queue.get(), remaining)
-            except TimeoutError:
-                break
+                nxt = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = closes_at - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    nxt = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
             batch.append(nxt)
             size += len(nxt.items)
         return batch
