@@ -150,9 +150,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"preparing {args.consignments} consignments ...", flush=True)
         traffic = prepared_submissions(args.consignments, min(size, 100), args.seed)
         with fresh_database(args.database, f"sandan_engine_bench_{size}", Path(args.out)) as url:
-            timings, elapsed, sent, phases = asyncio.run(
-                measure(url, traffic, size, args.profile)
-            )
+            timings, elapsed, sent, phases = asyncio.run(measure(url, traffic, size, args.profile))
         n_batches = len(timings)
         timed_docs = sum(n for n, _ in timings)
         per_doc = [t / n * 1e6 for n, t in timings if n == size]
