@@ -24,26 +24,14 @@ from pathlib import Path
 from loadtest.servers import DEFAULT_POSTGRES, fresh_database
 from loadtest.traffic import TrafficConfig, messages, plan
 from service.config import Settings
-from service.demo.consignments import DEMO_PARTIES
+from service.demo.play import DEMO_CALLERS
 from service.engine.incoming import IncomingDocument
 from service.engine.intake import IntakeBatcher, _Submission
 from service.engine.prepare import build_preparer
-from service.messages.registry import Kind, Role
 from service.metrics import REGISTRY
-from service.security.keys import Caller
 from service.store.database import Database
 
-P = DEMO_PARTIES
-CALLERS: dict[Kind, Caller] = {
-    Kind.ORDER: Caller(
-        1, P.platform.code, frozenset({P.platform.code, P.ebc.code}), frozenset({Role.PLATFORM})
-    ),
-    Kind.PAYMENT: Caller(2, P.payment.code, frozenset({P.payment.code}), frozenset({Role.PAYMENT})),
-    Kind.LOGISTICS: Caller(
-        3, P.carrier.code, frozenset({P.carrier.code}), frozenset({Role.LOGISTICS})
-    ),
-    Kind.INVENTORY: Caller(4, P.agent.code, frozenset({P.agent.code}), frozenset({Role.AGENT})),
-}
+CALLERS = DEMO_CALLERS
 
 
 PHASES = ("begin", "lock", "read", "apply", "write", "decide", "commit")

@@ -19,7 +19,8 @@ from service.config import Settings
 from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, message_of
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
 from service.demo.mistakes import MISMATCHES, with_mistake
-from service.messages.registry import Kind
+from service.messages.registry import Kind, Role
+from service.security.keys import Caller
 from service.security.provision import create_api_key
 
 
@@ -38,6 +39,19 @@ DEMO_KEYS = (
     DemoKey("operator", ("2924",), "demo operator"),
     DemoKey("warehouse", (DEMO_PARTIES.carrier.code, DEMO_PARTIES.zone.code), "demo warehouse"),
 )
+# Who sends each kind, as the key store resolves the demo's keys (for in-process pipelines:
+# tests and the engine benchmark).
+P = DEMO_PARTIES
+DEMO_CALLERS: dict[Kind, Caller] = {
+    Kind.ORDER: Caller(
+        1, P.platform.code, frozenset({P.platform.code, P.ebc.code}), frozenset({Role.PLATFORM})
+    ),
+    Kind.PAYMENT: Caller(2, P.payment.code, frozenset({P.payment.code}), frozenset({Role.PAYMENT})),
+    Kind.LOGISTICS: Caller(
+        3, P.carrier.code, frozenset({P.carrier.code}), frozenset({Role.LOGISTICS})
+    ),
+    Kind.INVENTORY: Caller(4, P.agent.code, frozenset({P.agent.code}), frozenset({Role.AGENT})),
+}
 KIND_ROLE = {
     Kind.ORDER: "platform",
     Kind.PAYMENT: "payment",

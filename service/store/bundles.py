@@ -32,19 +32,7 @@ async def ensure(
         return await _ensure_pg(conn, wanted, now, deadline)
     await conn.execute(
         insert_ignore(conn, bundles, ["ebp_code", "order_no"]),
-        [
-            {
-                "ebp_code": ebp_code,
-                "order_no": order_no,
-                "state": "pending",
-                "version": 0,
-                "missing": [],
-                "findings": [],
-                "first_seen_at": now,
-                "deadline_at": now + deadline,
-            }
-            for ebp_code, order_no in wanted
-        ],
+        [_new_bundle(key, now, deadline) for key in wanted],
     )
     out: dict[tuple[str, str], Row] = {}
     # A bounded IN list per statement: very large batches stay within parameter limits.
@@ -58,6 +46,19 @@ async def ensure(
         for row in (await conn.execute(for_update(conn, stmt))).mappings():
             out[(row["ebp_code"], row["order_no"])] = dict(row)
     return out
+
+
+def _new_bundle(key: tuple[str, str], now: datetime, deadline: timedelta) -> Row:
+    return {
+        "ebp_code": key[0],
+        "order_no": key[1],
+        "state": "pending",
+        "version": 0,
+        "missing": [],
+        "findings": [],
+        "first_seen_at": now,
+        "deadline_at": now + deadline,
+    }
 
 
 _NEW_COLUMNS = (
@@ -75,19 +76,7 @@ _NEW_COLUMNS = (
 async def _ensure_pg(
     conn: AsyncConnection, wanted: list[tuple[str, str]], now: datetime, deadline: timedelta
 ) -> dict[tuple[str, str], Row]:
-    new = [
-        {
-            "ebp_code": ebp_code,
-            "order_no": order_no,
-            "state": "pending",
-            "version": 0,
-            "missing": [],
-            "findings": [],
-            "first_seen_at": now,
-            "deadline_at": now + deadline,
-        }
-        for ebp_code, order_no in wanted
-    ]
+    new = [_new_bundle(key, now, deadline) for key in wanted]
     # One statement creates the missing rows and locks the others: ``DO UPDATE`` (a no-op)
     # row-locks an existing bundle as FOR UPDATE would, in the statement's row order (key
     # order), and RETURNING gives both kinds of row.

@@ -18,6 +18,7 @@ import pytest
 
 from service.config import Settings
 from service.demo.consignments import DEMO_PARTIES
+from service.demo.play import DEMO_CALLERS
 from service.engine.bundle_view import load_bundle
 from service.engine.decide import Decided
 from service.engine.incoming import Outcome
@@ -36,16 +37,7 @@ from tests.databases import afresh_database
 
 P = DEMO_PARTIES
 # Who sends each kind, as the key store would resolve their keys.
-CALLERS: dict[Kind, Caller] = {
-    Kind.ORDER: Caller(
-        1, P.platform.code, frozenset({P.platform.code, P.ebc.code}), frozenset({Role.PLATFORM})
-    ),
-    Kind.PAYMENT: Caller(2, P.payment.code, frozenset({P.payment.code}), frozenset({Role.PAYMENT})),
-    Kind.LOGISTICS: Caller(
-        3, P.carrier.code, frozenset({P.carrier.code}), frozenset({Role.LOGISTICS})
-    ),
-    Kind.INVENTORY: Caller(4, P.agent.code, frozenset({P.agent.code}), frozenset({Role.AGENT})),
-}
+CALLERS = DEMO_CALLERS
 OPERATOR = Caller(5, "2924", frozenset({"2924"}), frozenset({Role.OPERATOR}))
 
 _databases = itertools.count(1)
