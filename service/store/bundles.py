@@ -95,7 +95,8 @@ _LOCK_RELATED = (
     "SELECT * FROM bundles WHERE (inv_logistics_code, inv_logistics_no) IN "
     "(SELECT * FROM unnest($1::varchar[], $2::varchar[])) "
     "OR order_no = ANY($3::varchar[]) OR id = ANY($4::bigint[]) "
-    "ORDER BY ebp_code, order_no FOR UPDATE"
+    # byte order, as Python sorts the keys that ``ensure`` locks in: one order for both
+    'ORDER BY ebp_code COLLATE "C", order_no COLLATE "C" FOR UPDATE'
 )
 
 
