@@ -180,8 +180,9 @@ class IntakeBatcher:
         state = BatchState(now, timedelta(seconds=self._settings.bundle_deadline_seconds))
         results: list[list[Outcome]] = []
         phase = _PhaseTimer()
+        committing = False
         try:
-            async with self._db.write() as conn:
+            async with self._db.write_batch() as conn:
                 phase("begin")
                 # Every bundle this batch names, created and locked up front in key order, so
                 # that concurrent batches in other processes queue instead of deadlocking.
@@ -215,8 +216,14 @@ class IntakeBatcher:
                     history=history,
                 )
                 phase("decide")
-        except BaseException:
+                committing = True
+        except BaseException as exc:
             decoded.forget(state.remembered)
+            if committing and isinstance(exc, DBAPIError | ServiceUnavailable):
+                # The connection failed during COMMIT, which may have landed: running the
+                # batch again would answer "duplicate" to a first send. The sender retries
+                # and is told "duplicate" only if it did.
+                raise ServiceUnavailable("the commit's outcome is unknown, retry") from None
             raise
         phase("commit")
         return results, decided

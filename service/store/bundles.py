@@ -86,13 +86,18 @@ async def _ensure_pg(
         new,
         _NEW_COLUMNS,
         conflict="ON CONFLICT (ebp_code, order_no) DO UPDATE SET version = bundles.version",
-        returning=("*",),
+        returning=_ALL,
     )
     return {(r["ebp_code"], r["order_no"]): r for r in rows}
 
 
+# Columns named, never ``*``: asyncpg keeps each statement prepared, and a ``*`` whose
+# columns change under it (a migration adding one while old processes still serve) fails
+# every cached copy instead of going on with the columns it knows.
+_ALL = tuple(c.name for c in bundles.c)
+_ALL_LIST = ", ".join(f'"{c}"' for c in _ALL)
 _LOCK_RELATED = (
-    "SELECT * FROM bundles WHERE (inv_logistics_code, inv_logistics_no) IN "
+    f"SELECT {_ALL_LIST} FROM bundles WHERE (inv_logistics_code, inv_logistics_no) IN "
     "(SELECT * FROM unnest($1::varchar[], $2::varchar[])) "
     "OR order_no = ANY($3::varchar[]) OR id = ANY($4::bigint[]) "
     # byte order, as Python sorts the keys that ``ensure`` locks in: one order for both
@@ -173,7 +178,9 @@ async def save(conn: AsyncConnection, bundle_id: int, **values: Any) -> None:
 
 async def get_many(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
     if conn.dialect.name == "postgresql":
-        found = await pg.fetch(conn, "SELECT * FROM bundles WHERE id = ANY($1::bigint[])", ids)
+        found = await pg.fetch(
+            conn, f"SELECT {_ALL_LIST} FROM bundles WHERE id = ANY($1::bigint[])", ids
+        )
         return {int(r["id"]): r for r in found}
     rows = (await conn.execute(select(bundles).where(bundles.c.id.in_(ids)))).mappings().all()
     return {int(r["id"]): dict(r) for r in rows}

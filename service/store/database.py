@@ -51,11 +51,13 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
-def _postgres_engine(url: str, pool_size: int, pre_ping: bool) -> AsyncEngine:
+def _postgres_engine(
+    url: str, pool_size: int, pre_ping: bool, max_overflow: int = 10
+) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=10,
+        max_overflow=max_overflow,
         pool_pre_ping=pre_ping,
         json_serializer=jsoncodec.dumps,
         json_deserializer=jsoncodec.loads,
@@ -72,14 +74,20 @@ class Database:
             self.writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self.reader = _sqlite_engine(url, "BEGIN")
         else:
-            # Writes go without a ping on checkout: SQLAlchemy's asyncpg ping is three round
-            # trips (BEGIN, ping, ROLLBACK), as many as a third of an intake batch's
-            # statements. A connection found dead fails its transaction instead, and intake
-            # runs that again on a new one (``is_retryable``); reads keep the ping.
-            self.writer = _postgres_engine(url, pool_size=5, pre_ping=False)
+            self.writer = _postgres_engine(url, pool_size=5, pre_ping=True)
             self.reader = _postgres_engine(url, pool_size=10, pre_ping=True)
-        count_statements(self.writer)  # statements per batch, for the bench's profile
-        count_statements(self.reader)
+        # Intake's batches go without a ping on checkout: SQLAlchemy's asyncpg ping is three
+        # round trips (BEGIN, ping, ROLLBACK), as many as a third of a small batch's
+        # statements. A connection found dead fails its batch before anything is written,
+        # and intake runs it again on a new one (``is_retryable``). Every other writer keeps
+        # the ping, and with it the old behaviour after a database restart.
+        self.intake = (
+            _postgres_engine(url, pool_size=2, pre_ping=False, max_overflow=2)
+            if self.dialect != "sqlite"
+            else self.writer
+        )
+        for engine in {self.writer, self.reader, self.intake}:
+            count_statements(engine)  # statements per batch, for the bench's profile
 
     @property
     def is_postgres(self) -> bool:
@@ -93,6 +101,14 @@ class Database:
                 yield conn
 
     @asynccontextmanager
+    async def write_batch(self) -> AsyncIterator[AsyncConnection]:
+        """``write`` for intake's batches, on connections not pinged at checkout (see
+        ``intake``): the caller runs a batch again when its connection was dead."""
+        with _unavailable_as_503():
+            async with self.intake.begin() as conn:
+                yield conn
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         with _unavailable_as_503():
             async with self.reader.connect() as conn:
@@ -103,9 +119,8 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.writer.dispose()
-        if self.reader is not self.writer:
-            await self.reader.dispose()
+        for engine in {self.writer, self.reader, self.intake}:
+            await engine.dispose()
 
 
 @contextmanager
@@ -133,7 +148,8 @@ _CONTENTION = {
 
 def is_retryable(exc: DBAPIError) -> bool:
     """Worth running the whole transaction again: it lost a race, or its connection was
-    dead before it began (the writer pool does not ping)."""
+    dead (the intake pool does not ping). The caller must not retry a transaction whose
+    COMMIT failed this way: it may have committed."""
     return is_contention(exc) or bool(exc.connection_invalidated)
 
 

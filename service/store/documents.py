@@ -332,7 +332,8 @@ async def current_in_bundles(
 
 
 _CURRENT = "FROM documents WHERE bundle_id = ANY($1::bigint[]) AND status = 'current' ORDER BY id"
-_CURRENT_WITH_BODIES = f"SELECT * {_CURRENT}"
+# columns named, never ``*`` (see store/bundles.py)
+_CURRENT_WITH_BODIES = f"SELECT {', '.join(c.name for c in documents.c)} {_CURRENT}"
 _CURRENT_HEADS = f"SELECT {', '.join(c.name for c in _HEAD_COLUMNS)} {_CURRENT}"
 
 

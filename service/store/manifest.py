@@ -101,7 +101,9 @@ def _append_sql(columns: tuple[str, ...]) -> str:
 
 async def _append_many_pg(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[int]:
     columns = tuple(c.name for c in manifest.c if c.name != "seq" and c.name in entries[0])
-    complete = [{c: e.get(c) for c in columns} for e in entries]
+    if any(e.keys() != entries[0].keys() for e in entries):
+        raise ValueError("manifest entries of one append must carry the same fields")
+    complete = [{c: e[c] for c in columns} for e in entries]
     found = await pg.fetch(
         conn,
         _append_sql(columns),

@@ -18,12 +18,13 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Float, Numeric, String, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.jsoncodec import dumps
+from service.store.statements import count_statement
 
 Row = dict[str, Any]
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -37,12 +38,15 @@ async def _adapter(conn: AsyncConnection) -> Any:
 
 async def _run(conn: AsyncConnection, method: str, sql: str, args: tuple[Any, ...]) -> Any:
     adapter = await _adapter(conn)
+    count_statement(sql)
     try:
-        # The adapter sends BEGIN lazily, with the first statement it runs; a statement
-        # sent straight to the driver before that would run outside the transaction.
-        if adapter._transaction is None:
-            await adapter._start_transaction()
-        return await getattr(adapter.driver_connection, method)(sql, *args)
+        # SQLAlchemy's own statements on this connection take this lock too.
+        async with adapter._execute_mutex:
+            # The adapter sends BEGIN lazily, with the first statement it runs; a statement
+            # sent straight to the driver before that would run outside the transaction.
+            if adapter._transaction is None:
+                await adapter._start_transaction()
+            return await getattr(adapter.driver_connection, method)(sql, *args)
     except Exception as error:
         raise await _as_sqlalchemy_error(conn, adapter, sql, args, error) from error
 
@@ -81,10 +85,16 @@ async def execute(conn: AsyncConnection, sql: str, *args: Any) -> None:
 
 @cache
 def _array_type(table: Table, column: str) -> str:
-    """The array type a column's values travel in (JSON as text, cast back in the SQL)."""
+    """The array type a column's values travel in (JSON as text, cast back in the SQL).
+
+    Strings and numbers without their length or scale: a cast to ``varchar(n)`` cuts a
+    longer value silently, where the column itself refuses it (22001).
+    """
     type_ = table.c[column].type
-    if isinstance(type_, JSON):
+    if isinstance(type_, JSON | String):
         return "text[]"
+    if isinstance(type_, Numeric) and not isinstance(type_, Float):
+        return "numeric[]"
     return f"{type_.compile(dialect=_DIALECT)}[]"
 
 

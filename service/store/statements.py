@@ -43,16 +43,10 @@ def _before_cursor_execute(
     _note(statement)
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The intake path sends its statements to asyncpg directly (store/pg.py), past
-    # SQLAlchemy's events: asyncpg's own query logger sees those.
-    driver: Any = getattr(dbapi_connection, "driver_connection", None)
-    if driver is not None and hasattr(driver, "add_query_logger"):
-        driver.add_query_logger(_logged)
-
-
-def _logged(record: Any) -> None:
-    _note(record.query)
+def count_statement(statement: str) -> None:
+    """Count a statement sent past SQLAlchemy's events (store/pg.py sends the intake path's
+    straight to asyncpg)."""
+    _note(statement)
 
 
 def _note(statement: str) -> None:
@@ -69,5 +63,4 @@ def count_statements(engine: AsyncEngine) -> AsyncEngine:
     """Count ``engine``'s statements from now on; the engine itself, for chaining."""
     if not event.contains(engine.sync_engine, "before_cursor_execute", _before_cursor_execute):
         event.listen(engine.sync_engine, "before_cursor_execute", _before_cursor_execute)
-        event.listen(engine.sync_engine, "connect", _on_connect)
     return engine

@@ -80,26 +80,26 @@ async def test_a_lost_race_is_the_error_sqlalchemy_raises(tmp_path: Path) -> Non
         await db.dispose()
 
 
-async def test_a_dead_writer_connection_is_replaced_and_the_batch_runs_again(
+async def test_a_dead_intake_connection_is_replaced_and_the_batch_runs_again(
     tmp_path: Path,
 ) -> None:
     async with afresh_database(tmp_path) as url:
         db = Database(url)
-        async with db.write() as conn:
+        async with db.write_batch() as conn:
             pid = (await pg.fetch(conn, "SELECT pg_backend_pid() AS pid"))[0]["pid"]
         async with db.reader.connect() as other:
             await other.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
-        # the writer pool does not ping: the dead connection is handed out again
+        # intake's pool does not ping: the dead connection is handed out again
         with pytest.raises(Exception) as caught:
-            async with db.write() as conn:
+            async with db.write_batch() as conn:
                 await pg.fetch(conn, "SELECT 1")
         cause = caught.value.__cause__
         assert isinstance(cause, DBAPIError) and is_retryable(cause)
-        async with db.write() as conn:  # its replacement works
+        async with db.write_batch() as conn:  # its replacement works
             assert await pg.fetch(conn, "SELECT 1 AS one") == [{"one": 1}]
 
         # and intake runs a batch that met a dead connection again, unseen by the sender
-        async with db.write() as conn:
+        async with db.write_batch() as conn:
             pid = (await pg.fetch(conn, "SELECT pg_backend_pid() AS pid"))[0]["pid"]
         async with db.reader.connect() as other:
             await other.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
@@ -111,4 +111,18 @@ async def test_a_dead_writer_connection_is_replaced_and_the_batch_runs_again(
         finally:
             await batcher.stop()
         assert [o.status for o in outcomes] == ["accepted"]
+        await db.dispose()
+
+
+async def test_other_writers_still_get_a_live_connection_after_one_died(tmp_path: Path) -> None:
+    """Only intake's pool goes without the ping (it retries); the sweeper, review actions
+    and the relay write through the pinged pool, as before."""
+    async with afresh_database(tmp_path) as url:
+        db = Database(url)
+        async with db.write() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with db.reader.connect() as other:
+            await other.execute(text(f"SELECT pg_terminate_backend({int(pid)})"))
+        async with db.write() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
         await db.dispose()
