@@ -21,15 +21,6 @@ async def by_guids(
     """``by_guid`` for many (sender, kind, guid) at once: the ones stored, by that triple."""
     out: dict[tuple[str, str, str], Row] = {}
     unique = sorted(set(wanted))
-    if conn.dialect.name == "postgresql":
-        if unique:
-            senders, kinds, guids = (list(c) for c in zip(*unique, strict=True))
-            for found in await pg.fetch(conn, _BY_GUIDS, senders, kinds, guids):
-                out[(found["sender"], found["kind"], found["guid"])] = {
-                    "digest": found["digest"],
-                    "return_status": found["return_status"],
-                }
-        return out
     for start in range(0, len(unique), 1000):
         chunk = unique[start : start + 1000]
         rows = await conn.execute(
@@ -62,11 +53,6 @@ _WAYBILL_COLUMNS = (
 )
 
 
-_BY_GUIDS = (
-    "SELECT d.sender, d.kind, d.guid, d.digest, d.return_status FROM documents AS d "
-    "JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
-    "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid"
-)
 _WAYBILL_LIST = ", ".join(f"d.{c.name}" for c in _WAYBILL_COLUMNS)
 # Every branch selects the same columns of ``documents``; ``src`` says which read a row
 # answers (a row may answer two).
@@ -87,11 +73,6 @@ _BATCH_READS = (
     "AND d.direction = 'I' AND d.order_no = ANY($7::varchar[]) AND d.bundle_id IS NULL "
     "AND d.status = 'current'"
 )
-_WAYBILL_VERSIONS = (
-    f"SELECT {_WAYBILL_LIST} FROM documents AS d "
-    "JOIN unnest($1::varchar[], $2::varchar[]) AS k(code, no) "
-    "ON d.kind = 'logistics' AND d.logistics_code = k.code AND d.logistics_no = k.no"
-)
 _WAITING = (
     f"SELECT {_WAYBILL_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
     "AND d.direction = 'I' AND d.order_no = ANY($1::varchar[]) AND d.bundle_id IS NULL "
@@ -102,11 +83,6 @@ _WAITING = (
 async def waybill_versions(conn: AsyncConnection, numbers: list[tuple[str, str]]) -> list[Row]:
     """Every version of the waybills ``numbers`` (logisticsCode, logisticsNo)."""
     out: list[Row] = []
-    if conn.dialect.name == "postgresql":
-        if not numbers:
-            return out
-        codes, nos = (list(c) for c in zip(*numbers, strict=True))
-        return await pg.fetch(conn, _WAYBILL_VERSIONS, codes, nos)
     for start in range(0, len(numbers), 1000):
         rows = await conn.execute(
             select(*_WAYBILL_COLUMNS).where(
@@ -162,7 +138,8 @@ async def read_for_batch(
     numbers: list[tuple[str, str]],
     order_nos: list[str],
 ) -> BatchReads:
-    """The four reads of a batch; on PostgreSQL in one statement (one round trip)."""
+    """The four reads of a batch (``by_guids``, ``latest_in_bundles``, ``waybill_versions``,
+    ``waiting_waybills``); on PostgreSQL in one statement, one round trip."""
     if conn.dialect.name != "postgresql":
         return BatchReads(
             await by_guids(conn, guids),
@@ -245,11 +222,6 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
     """``latest_version(in_bundle(id, kind))`` for every bundle of ``ids`` and every kind but
     waybills (which move between bundles, so their versions follow the waybill number)."""
     out: dict[tuple[int, str], Row] = {}
-    if conn.dialect.name == "postgresql":
-        if ids:
-            for found in await pg.fetch(conn, _LATEST, list(ids)):
-                _keep_newest(out, found)
-        return out
     for start in range(0, len(ids), 1000):
         rows = await conn.execute(
             select(
@@ -268,10 +240,6 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
     return out
 
 
-_LATEST = (
-    "SELECT id, bundle_id, kind, app_time, status FROM documents "
-    "WHERE bundle_id = ANY($1::bigint[]) AND kind <> 'logistics'"
-)
 
 
 def _keep_newest(out: dict[tuple[int, str], Row], r: Any) -> None:
