@@ -9,7 +9,9 @@ statement is one text per table and column set, its rows passed as one array per
 same transaction, one prepare per text for the life of the connection.
 
 Only the hot path uses this; everything else keeps SQLAlchemy Core, and SQLite keeps it
-everywhere (``dialect.is_postgres`` chooses).
+everywhere (each caller looks at ``conn.dialect.name``). It leans on four private members of
+SQLAlchemy's asyncpg adapter (the transaction it begins lazily, its execute lock, its error
+translation), which is why SQLAlchemy is pinned; tests/store/test_pg.py fails if they move.
 """
 
 from __future__ import annotations
