@@ -158,7 +158,7 @@ def update_sql(table: Table, columns: tuple[str, ...]) -> str:
 
 def _quoted(column: str) -> str:
     # "by" is a reserved word; quote every name alike.
-    return column if column == "*" else f'"{column}"'
+    return f'"{column}"'
 
 
 async def insert_rows(
