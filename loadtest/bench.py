@@ -48,6 +48,7 @@ _SETTINGS = (
     "intake_batch_max_documents",
     "intake_batch_interval_ms",
     "intake_queue_limit",
+    "batches_in_flight",
     "worker_count",
     "prepare_worker_count",
     "access_log",

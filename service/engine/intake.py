@@ -83,13 +83,27 @@ class IntakeBatcher:
         return await submission.future
 
     async def _run(self) -> None:
+        slots = asyncio.Semaphore(self._settings.batches_in_flight)
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
+            # A batch is gathered once a slot is free, so it takes in everything that
+            # arrived while the others were committing. Even with one slot (the default),
+            # committing in a task of its own measured faster than committing inline here:
+            # 736 against 612 docs/s, mean of 5 and 6 runs of one-document messages from 64
+            # senders (runs spread 460-804); why is not pinned down.
+            await slots.acquire()
             batch = await self._gather()
-            try:
-                await self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            task = asyncio.create_task(self._commit_batch(batch, slots))
+            in_flight.add(task)
+            task.add_done_callback(in_flight.discard)
+
+    async def _commit_batch(self, batch: list[_Submission], slots: asyncio.Semaphore) -> None:
+        try:
+            await self._commit(batch)
+        finally:
+            slots.release()
+            for _ in batch:
+                self._queue.task_done()
 
     async def _gather(self) -> list[_Submission]:
         """The next batch: what is queued, up to the size limit or the interval."""
