@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -49,6 +50,13 @@ api_keys = Table(
     Column("roles", JSON, nullable=False),
     Column("name", String(200), nullable=True),
     Column("created_at", Timestamp, nullable=False),
+    # SPEC §11 key lifecycle: a key past ``expires_at`` or with ``revoked_at`` set gets 401.
+    Column("expires_at", Timestamp, nullable=True),
+    Column("revoked_at", Timestamp, nullable=True),
+    # Written behind the requests (at most once a minute per key and process), not per request.
+    Column("last_used_at", Timestamp, nullable=True),
+    # ``sandan keys rotate``: the key that replaced this one (which keeps working for its grace).
+    Column("replaced_by", Id, nullable=True),
 )
 
 bundles = Table(
@@ -113,6 +121,8 @@ documents = Table(
     Column("raw_xml", Text, nullable=False),
     # absent | unverified | verified
     Column("signature", String(10), nullable=False),
+    # The serial (lower-case hex) of the certificate a ``verified`` signature verified under.
+    Column("signature_serial", String(80), nullable=True),
     Column("return_status", String(10), nullable=False),
     Column("received_at", Timestamp, nullable=False),
     UniqueConstraint("sender", "kind", "guid"),
@@ -216,4 +226,56 @@ review_actions = Table(
     Column("seq", BigInteger, nullable=False),
     Index(None, "bundle_id"),
     Index(None, "at"),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    # Senders' signing certificates (SPEC §11): several per code may be active (rollover).
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(18), nullable=False),
+    # The serial's big-endian bytes in lower-case hex, as ``openssl x509 -serial`` prints it.
+    Column("serial", String(80), nullable=False),
+    # The serial as a number in lower-case hex without leading zeros: what KeyName matches.
+    Column("serial_number", String(80), nullable=False),
+    Column("name", String(200), nullable=True),
+    # rsa | sm2
+    Column("algorithm", String(10), nullable=False),
+    Column("pem", Text, nullable=False),
+    # sha256 of the DER bytes: an embedded ds:X509Certificate matches a registered one by it.
+    Column("der_sha256", String(64), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("not_before", Timestamp, nullable=False),
+    Column("not_after", Timestamp, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp, nullable=True),
+    UniqueConstraint("code", "serial_number"),
+    Index(None, "serial_number"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Operator actions, key and certificate changes (SPEC §11). Each record carries the hash
+    # of the one before it; appended under the ``audit`` counter's row lock so the chain is a
+    # line whatever the number of processes. Never updated or deleted.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Timestamp, nullable=False),
+    Column("actor", String(100), nullable=False),
+    # e.g. review.release, key.create, key.revoke, key.rotate, certificate.add
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    # One token bucket per API key (SPEC §11 limits), shared by every process on PostgreSQL:
+    # ``tokens`` left at ``at`` (seconds since the epoch); refilled at the configured rate.
+    Column("key_id", Id, primary_key=True, autoincrement=False),
+    Column("tokens", Float(precision=53), nullable=False),
+    Column("at", Float(precision=53), nullable=False),
 )
