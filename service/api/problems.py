@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from service.errors import SandanError, ServiceUnavailable
+from service.store.database import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -40,5 +41,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            # A database call outside ``Database``'s own mapping: still the database's
+            # outage, and still something a sender should retry rather than report.
+            log.warning("database unavailable: %s", exc)
+            problem = ServiceUnavailable("database unavailable, retry later")
+            return JSONResponse(problem.problem(), status_code=503, headers={"Retry-After": "1"})
         log.exception("unhandled error")
         return JSONResponse({"code": "INTERNAL", "message": "internal error"}, status_code=500)

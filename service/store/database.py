@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from service.errors import ServiceUnavailable
@@ -131,6 +132,18 @@ def _unavailable_as_503() -> Iterator[None]:
         if _is_unavailable(exc):
             raise ServiceUnavailable("database unavailable, retry later") from exc
         raise
+    except (OSError, TimeoutError, PoolTimeout) as exc:
+        # Connecting: asyncpg raises the socket's own error (ConnectionRefusedError, a DNS
+        # failure, a connect timeout) unwrapped; a pool whose connections are all stuck in a
+        # dead network times out. Either way the database is out of reach, not our SQL wrong.
+        raise ServiceUnavailable("database unavailable, retry later") from exc
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """``exc`` says the database is out of reach (see ``_unavailable_as_503``)."""
+    if isinstance(exc, DBAPIError):
+        return _is_unavailable(exc)
+    return isinstance(exc, (OSError, TimeoutError, PoolTimeout))
 
 
 def _is_unavailable(exc: DBAPIError) -> bool:
