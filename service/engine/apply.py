@@ -91,6 +91,7 @@ async def apply_document(
             data=doc.to_json(),
             raw_xml=inc.raw_xml,
             signature=inc.signature,
+            signature_serial=inc.signature_serial,
             return_status="120",
             received_at=state.now,
         ),

@@ -55,6 +55,7 @@ def _document_json(row: dict[str, Any]) -> dict[str, Any]:
         "appTime": row["app_time"],
         "receivedAt": iso(row["received_at"]),
         "signature": row["signature"],
+        "signatureSerial": row["signature_serial"],
         "key": {
             k: row[c]
             for k, c in (

@@ -18,7 +18,9 @@ class IncomingDocument:
     document: Document
     digest: str
     raw_xml: str
+    # absent | unverified | verified (SPEC §11), and the certificate a verified one names
     signature: str
+    signature_serial: str | None = None
 
 
 @dataclass(slots=True)

@@ -225,6 +225,8 @@ async def review_bundle(
             sides[kind] = {
                 "guid": row["guid"],
                 "messageType": row["message_type"],
+                "signature": row["signature"],
+                "signatureSerial": row["signature_serial"],
                 "fields": fields_of(kind, row["data"]),
                 "xml": pretty_xml(row["raw_xml"]),
             }
