@@ -38,7 +38,13 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
 
     batcher = batcher or IntakeBatcher(db, settings, on_commit=wake_pollers)
     workers = settings.prepare_worker_count
-    pool = PreparePool(workers, settings.pii_key, settings.max_message_bytes) if workers else None
+    pool = (
+        PreparePool(
+            workers, settings.pii_key, settings.max_message_bytes, settings.signature_policy
+        )
+        if workers
+        else None
+    )
 
     async def lookup(digest: str) -> dict[str, object] | None:
         async with db.read() as conn:
@@ -49,7 +55,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         db=db,
         batcher=batcher,
         ingestor=Ingestor(
-            build_preparer(settings.pii_key, settings.max_message_bytes),
+            build_preparer(settings.pii_key, settings.max_message_bytes, settings.signature_policy),
             batcher,
             pool,
             settings.prepare_offload_bytes,

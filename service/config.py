@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # --- security ------------------------------------------------------------------------
     # Secret for the keyed hash of buyer IDs and phone numbers (annual ledger, comparisons).
     pii_key: str = DEVELOPMENT_PII_KEY
+    # Signature verification (SPEC §11): "registered" checks the senders that registered a
+    # certificate, "required" every message, "off" none (tests, migration periods).
+    signature_policy: Literal["registered", "required", "off"] = "registered"
 
     # --- review UI (/review) -------------------------------------------------------------
     # Signs the operators' session cookies; the same in every process behind one balancer.

@@ -69,7 +69,7 @@ def compose(
     """A ``root`` message holding ``documents`` as (head fields, line fields) pairs."""
     mt = MESSAGE_TYPES[root]
     if signed is None:
-        signed = root == "CEB621Message"
+        signed = MESSAGE_TYPES[root].must_be_signed
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<ceb:{root} guid="{guid or new_guid()}" version="1.0" xmlns:ceb="{CEB_NS}">',

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from service.clock import utcnow
 from service.engine.incoming import Outcome
 from service.engine.intake import IntakeBatcher
 from service.engine.prepare import DocumentResult, Prepared, Preparer
@@ -17,6 +19,7 @@ from service.engine.prepare_pool import PreparePool
 from service.messages.receipts import ReceiptItem, build_receipt, format_return_time
 from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS, PREPARE_SECONDS, PREPARED_DOCUMENTS
+from service.security.certificates import RegisteredCertificate
 from service.security.keys import Caller
 
 
@@ -62,6 +65,10 @@ def _return_info(outcome: Outcome) -> str:
     )
 
 
+class CertificateSource(Protocol):
+    async def for_codes(self, codes: Iterable[str]) -> tuple[RegisteredCertificate, ...]: ...
+
+
 class Ingestor:
     def __init__(
         self,
@@ -69,23 +76,34 @@ class Ingestor:
         batcher: IntakeBatcher,
         pool: PreparePool | None,
         offload_bytes: int,
+        certificates: CertificateSource | None = None,
     ) -> None:
         self._preparer = preparer
         self._batcher = batcher
         self._pool = pool
+        # None when signatures are not checked (policy "off"): no lookup per message.
+        self._certificates = certificates
         # Above this size, preparing a message leaves the event loop: to a worker process
         # when there is a pool, else to a thread. Below it, the hand-off costs more than it
         # frees.
         self._offload_bytes = offload_bytes
 
     async def _prepare(self, body: bytes, caller: Caller) -> Prepared:
+        # The sender's certificates as they stand at receipt (SPEC §11: validity is checked
+        # at the time of receipt), from the process's book, refreshed every few seconds.
+        now = utcnow()
+        certificates = (
+            await self._certificates.for_codes(caller.codes)
+            if self._certificates is not None
+            else ()
+        )
         if len(body) <= self._offload_bytes:
-            return self._preparer.prepare(body, caller)
+            return self._preparer.prepare(body, caller, certificates, now)
         if self._pool is not None:
-            prepared = await self._pool.prepare(body, caller)
+            prepared = await self._pool.prepare(body, caller, certificates, now)
             if prepared is not None:
                 return prepared
-        return await asyncio.to_thread(self._preparer.prepare, body, caller)
+        return await asyncio.to_thread(self._preparer.prepare, body, caller, certificates, now)
 
     async def ingest(self, body: bytes, caller: Caller) -> IngestResult:
         started = time.perf_counter()

@@ -20,9 +20,12 @@ import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 
 from service.engine.prepare import Prepared, Preparer, build_preparer
+from service.security.certificates import RegisteredCertificate
 from service.security.keys import Caller
+from service.security.signature_policy import SignaturePolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +33,23 @@ log = logging.getLogger(__name__)
 _preparer: Preparer | None = None
 
 
-def _start_worker(pii_key: str, max_message_bytes: int) -> None:
+def _start_worker(pii_key: str, max_message_bytes: int, policy: SignaturePolicy) -> None:
     global _preparer
     # Ctrl-C in a terminal reaches the whole process group: the server shuts the pool down
     # in order, a worker must not die of it first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _preparer = build_preparer(pii_key, max_message_bytes)
+    _preparer = build_preparer(pii_key, max_message_bytes, policy)
 
 
-def _prepare(body: bytes, caller: Caller) -> Prepared:
+def _prepare(
+    body: bytes,
+    caller: Caller,
+    certificates: tuple[RegisteredCertificate, ...],
+    now: datetime | None,
+) -> Prepared:
     if _preparer is None:
         raise RuntimeError("not a prepare worker")
-    return _preparer.prepare(body, caller)
+    return _preparer.prepare(body, caller, certificates, now)
 
 
 def _ready() -> bool:
@@ -49,9 +57,15 @@ def _ready() -> bool:
 
 
 class PreparePool:
-    def __init__(self, workers: int, pii_key: str, max_message_bytes: int) -> None:
+    def __init__(
+        self,
+        workers: int,
+        pii_key: str,
+        max_message_bytes: int,
+        signature_policy: SignaturePolicy = "registered",
+    ) -> None:
         self.workers = workers
-        self._args = (pii_key, max_message_bytes)
+        self._args = (pii_key, max_message_bytes, signature_policy)
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -72,13 +86,20 @@ class PreparePool:
     async def stop(self) -> None:
         await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
 
-    async def prepare(self, body: bytes, caller: Caller) -> Prepared | None:
+    async def prepare(
+        self,
+        body: bytes,
+        caller: Caller,
+        certificates: tuple[RegisteredCertificate, ...] = (),
+        now: datetime | None = None,
+    ) -> Prepared | None:
         """The prepared message, or None when the pool broke (a worker died): the caller then
-        prepares it itself, and the next message goes to a new pool."""
+        prepares it itself, and the next message goes to a new pool. ``certificates``: the
+        caller's own (a few plain records), so they pickle cheaply."""
         executor = self._executor
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                executor, _prepare, body, caller
+                executor, _prepare, body, caller, certificates, now
             )
         except BrokenProcessPool:
             if self._executor is executor:

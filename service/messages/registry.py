@@ -56,6 +56,15 @@ class MessageType:
     def name(self) -> str:
         return self.root.removesuffix("Message")
 
+    @property
+    def must_be_signed(self) -> bool:
+        """Types that carry a ``ds:Signature`` whatever the policy (SPEC §11)."""
+        return self.root in MUST_BE_SIGNED
+
+
+# The official schema requires ds:Signature on CEB621 (and on 623, 625, 711); Sandan treats
+# the export list CEB603 alike.
+MUST_BE_SIGNED = frozenset({"CEB621Message", "CEB603Message"})
 
 _SENDS_ORDERS = frozenset({Role.PLATFORM})
 _SENDS_INVENTORIES = frozenset({Role.PLATFORM, Role.AGENT})

@@ -240,8 +240,6 @@ async def latest_in_bundles(conn: AsyncConnection, ids: list[int]) -> dict[tuple
     return out
 
 
-
-
 def _keep_newest(out: dict[tuple[int, str], Row], r: Any) -> None:
     key = (int(r["bundle_id"]), r["kind"])
     best = out.get(key)

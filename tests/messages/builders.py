@@ -228,7 +228,7 @@ def message(
 ) -> etree._Element:
     """A valid message of type ``root`` holding ``documents`` (default: one valid document).
 
-    ``signed`` defaults to what the schema demands: CEB621 carries a signature, others not.
+    ``signed`` defaults to what SPEC §11 demands: CEB621 and CEB603 carry a signature.
     """
     element = etree.Element(C + root, guid=guid, version="1.0", nsmap={"ceb": CEB_NS})
     for doc in documents if documents is not None else [document(root)]:
@@ -244,7 +244,7 @@ def message(
         ),
         {},
     )
-    if signed if signed is not None else root == "CEB621Message":
+    if signed if signed is not None else MESSAGE_TYPES[root].must_be_signed:
         element.append(signature())
     return element
 
