@@ -35,6 +35,7 @@ from loadtest.servers import (
     provision_keys,
     sandan_command,
 )
+from loadtest.signature_bench import verification_costs
 from loadtest.traffic import Message, TrafficConfig, document_count, messages, plan
 from service.config import Settings
 from service.demo.play import KIND_ROLE
@@ -105,6 +106,16 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         reports[name]["server_settings"] = server_settings(env, config.database)
         print(_line(name, reports[name]), flush=True)
     conditions["machine_after"] = machine()
+    # SPEC §11: what verifying a signed message costs, beside the throughput it bounds.
+    signatures = verification_costs()
+    print(
+        "signature verification per message: "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{part} {us:.0f} µs" for part, us in parts.items())
+            for name, parts in signatures.items()
+        ),
+        flush=True,
+    )
     result = {
         "kind": "bench",
         "processes": config.processes,
@@ -114,6 +125,7 @@ def run_bench(config: BenchConfig) -> dict[str, Any]:
         "baseline_messages": "one document per message" if single is not None else "as traffic",
         "conditions": conditions,
         "ratios": ratios(reports),
+        "signature_verification_us": signatures,
         "runs": reports,
     }
     (config.out / "bench.json").write_text(json.dumps(result, indent=2, default=str))

@@ -38,6 +38,11 @@ def test_bench_runs_all_three_targets_and_writes_the_report(
     assert "decisions" not in report["runs"]["ceiling"]
     assert "decisions" not in report["runs"]["physics"]
     assert report["runs"]["sandan"]["decisions"]["bundles_decided"] == 6
+    # SPEC §11: the verification cost per message, per signature scheme
+    costs = report["signature_verification_us"]
+    assert [name.split()[0] for name in costs] == ["RSA-2048", "SM2"]
+    for parts in costs.values():
+        assert 0 < parts["c14n + digest"] < parts["total"]
     # the servers' own account of their intake transactions (none for the ceiling)
     batches = report["runs"]["sandan"]["intake_batches"]
     assert batches["batches"] >= 1
