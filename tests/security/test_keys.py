@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from service.clock import as_utc, utcnow
-from service.errors import ActionNotAllowed, InvalidRequest, NotFound, Unauthenticated
+from service.errors import (
+    ActionNotAllowed,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from service.security import key_lifecycle
 from service.security.auth import KeyCache, KeyExpired, KeyRevoked
 from service.security.key_lifecycle import IssuedKey, parse_expiry
@@ -224,9 +232,14 @@ async def test_uses_that_could_not_be_written_are_kept(db: Database) -> None:
     cache = cache_over(db)
     when = utcnow()
     await cache.authenticate(issued.key, now=when)
-    broken = Database("sqlite+aiosqlite:////nonexistent/dir/x.db")
-    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
-        await KeyUseRecorder(broken, cache, 60).flush()
-    await broken.dispose()
+
+    class Unreachable:
+        @asynccontextmanager
+        async def write(self) -> AsyncIterator[None]:
+            raise ServiceUnavailable("database unavailable, retry later")
+            yield
+
+    with pytest.raises(ServiceUnavailable):
+        await KeyUseRecorder(Unreachable(), cache, 60).flush()  # type: ignore[arg-type]
     assert await KeyUseRecorder(db, cache, 60).flush() == 1
     assert as_utc((await row(db, issued.key_id))["last_used_at"]) == when
