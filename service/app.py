@@ -7,7 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api import bundles, ingest, manifest, metrics, middleware, ops, problems, review
+from service.api import (
+    admin,
+    bundles,
+    ingest,
+    manifest,
+    metrics,
+    middleware,
+    ops,
+    problems,
+    review,
+)
 from service.api.services import Services
 from service.config import Settings, get_settings
 from service.engine.decide import Decided
@@ -22,6 +32,8 @@ from service.queue.manifest import ManifestReader, Notifier
 from service.queue.relay import relay_for_serve
 from service.queue.wakeups import ManifestListener
 from service.security.auth import KeyCache
+from service.security.certificate_book import CertificateBook
+from service.security.key_uses import KeyUseRecorder
 from service.store import keys as key_store
 from service.store.database import Database
 from service.web.install import install as install_review_ui
@@ -50,6 +62,9 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         async with db.read() as conn:
             return await key_store.find_key(conn, digest)
 
+    keys = KeyCache(
+        lookup, ttl_seconds=settings.key_cache_seconds, extra_codes=settings.warehouse_scopes
+    )
     return Services(
         settings=settings,
         db=db,
@@ -64,7 +79,9 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         notifier=notifier,
         manifest=ManifestReader(db, notifier, settings.manifest_poll_interval_seconds),
         sweeper=Sweeper(db, settings, on_commit=wake_pollers),
-        keys=KeyCache(lookup, extra_codes=settings.warehouse_scopes),
+        keys=keys,
+        key_uses=KeyUseRecorder(db, keys, settings.key_last_used_flush_seconds),
+        certificates=CertificateBook(db, settings.certificate_refresh_seconds),
     )
 
 
@@ -92,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await services.prepare_pool.start()
         await services.batcher.start()
         await services.sweeper.start()
+        await services.key_uses.start()
         if listener is not None:
             await listener.start()
         if relay is not None:
@@ -104,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if listener is not None:
                 await listener.stop()
             await services.sweeper.stop()
+            await services.key_uses.stop()  # writes the last notes of use
             await services.batcher.stop()
             if services.prepare_pool is not None:
                 await services.prepare_pool.stop()
@@ -123,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bundles.router,
         manifest.router,
         review.router,
+        admin.router,
         ops.router,
         metrics.router,
     ):

@@ -1,4 +1,4 @@
-"""The ``sandan`` command: serve, migrate, keys, sweep, relay, demo."""
+"""The ``sandan`` command: serve, migrate, keys, certs, audit, sweep, relay, demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from service.config import Settings, get_settings
 from service.logs import configure
-from service.messages.registry import Role
+from service.trust_cli import add_commands
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,18 +41,6 @@ def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url)
     print("database schema is up to date")
-    return 0
-
-
-def _keys_create(args: argparse.Namespace, settings: Settings) -> int:
-    from service.security.provision import create_api_key
-    from service.store.migrate import upgrade
-
-    if settings.is_sqlite:
-        upgrade(settings.database_url)
-    key = asyncio.run(create_api_key(settings, args.code, args.role, args.name))
-    print(f"key for {args.code[0]} with roles {', '.join(args.role)} (shown once):")
-    print(key)
     return 0
 
 
@@ -115,18 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
 
-    keys = sub.add_parser("keys", help="manage API keys")
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create a key; prints it as the last line")
-    create.add_argument(
-        "--code",
-        action="append",
-        required=True,
-        help="enterprise code the key acts for; repeat to let it act for more codes",
-    )
-    create.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
-    create.add_argument("--name", default=None)
-    create.set_defaults(run=_keys_create)
+    add_commands(sub)
 
     sub.add_parser("sweep", help="decide bundles past their deadline once").set_defaults(run=_sweep)
 
@@ -149,8 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(f"sandan: {_reasons(error)}", file=sys.stderr)
         return 2
-    # `keys` and `demo` talk to a person: plain text; the long-running commands log JSON.
-    interactive = args.command in ("keys", "demo", "migrate", "sweep")
+    # `keys`, `certs` and `demo` talk to a person: plain text; the long-running commands log JSON.
+    interactive = args.command in ("keys", "certs", "audit", "demo", "migrate", "sweep")
     configure(settings.log_level, "text" if interactive else settings.log_format)
     result: int = args.run(args, settings)
     return result

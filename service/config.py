@@ -125,6 +125,18 @@ class Settings(BaseSettings):
     # Signature verification (SPEC §11): "registered" checks the senders that registered a
     # certificate, "required" every message, "off" none (tests, migration periods).
     signature_policy: Literal["registered", "required", "off"] = "registered"
+    # How long a process trusts its copy of the certificates table (SPEC §11: an add or a
+    # revoke takes effect everywhere within 5 s). A refresh is one small query when nothing
+    # changed.
+    certificate_refresh_seconds: float = Field(default=2.0, gt=0, le=5)
+    # How long a resolved API key is trusted without asking the database again: the longest a
+    # key revoked in another process keeps working here (SPEC §11: within 5 s).
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=5)
+    # How often each process writes when its keys were last used (one UPDATE per key used):
+    # never a write per request.
+    key_last_used_flush_seconds: float = Field(default=60.0, gt=0)
+    # How long a rotated key keeps working beside its replacement (`sandan keys rotate`).
+    key_rotation_grace_hours: float = Field(default=24.0, ge=0)
 
     # --- review UI (/review) -------------------------------------------------------------
     # Signs the operators' session cookies; the same in every process behind one balancer.

@@ -12,8 +12,10 @@
     ├── Forbidden                 FORBIDDEN            403
     ├── NotFound                  NOT_FOUND            404
     ├── InvalidRequest            INVALID_REQUEST      422
+    │   └── CertificateInvalid    CERTIFICATE_INVALID  422  (not a certificate Sandan can use)
     ├── VersionConflict           VERSION_CONFLICT     409
     ├── ActionNotAllowed          ACTION_NOT_ALLOWED   409  (an operator action the state refuses)
+    ├── CertificateExists         CERTIFICATE_EXISTS   409  (that serial is registered for the code)
     └── ServiceUnavailable        UNAVAILABLE          503
         └── BrokerUnavailable     UNAVAILABLE          503  (service/queue/broker.py: NATS)
 
@@ -92,6 +94,10 @@ class InvalidRequest(SandanError):
     status = 422
 
 
+class CertificateInvalid(InvalidRequest):
+    code = "CERTIFICATE_INVALID"
+
+
 class VersionConflict(SandanError):
     code = "VERSION_CONFLICT"
     status = 409
@@ -99,6 +105,11 @@ class VersionConflict(SandanError):
 
 class ActionNotAllowed(SandanError):
     code = "ACTION_NOT_ALLOWED"
+    status = 409
+
+
+class CertificateExists(SandanError):
+    code = "CERTIFICATE_EXISTS"
     status = 409
 
 

@@ -27,10 +27,8 @@ async def get_caller(request: Request, services: ServicesDep) -> Caller:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer API key")
-    caller = await services.keys.resolve(token.strip())
-    if caller is None:
-        raise Unauthenticated("unknown API key")
-    return caller
+    # Unauthenticated when the key is unknown, revoked or expired, saying which.
+    return await services.keys.authenticate(token.strip())
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -44,3 +42,13 @@ async def get_operator(caller: CallerDep) -> Caller:
 
 
 OperatorDep = Annotated[Caller, Depends(get_operator)]
+
+
+async def get_admin(caller: CallerDep) -> Caller:
+    """The caller, who must hold the admin role (keys, certificates, audit; SPEC §11)."""
+    if Role.ADMIN not in caller.roles:
+        raise Forbidden("the admin role is required")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(get_admin)]

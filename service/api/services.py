@@ -11,6 +11,8 @@ from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
 from service.queue.manifest import ManifestReader, Notifier
 from service.security.auth import KeyCache
+from service.security.certificate_book import CertificateBook
+from service.security.key_uses import KeyUseRecorder
 from service.store.database import Database
 
 
@@ -24,5 +26,9 @@ class Services:
     manifest: ManifestReader
     sweeper: Sweeper
     keys: KeyCache
+    # when keys were last used, written behind the requests
+    key_uses: KeyUseRecorder
+    # the registered signing certificates, refreshed within seconds (SPEC §11)
+    certificates: CertificateBook
     # worker processes preparing large messages (None: prepared in this process)
     prepare_pool: PreparePool | None = None

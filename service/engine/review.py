@@ -3,7 +3,8 @@
 Each action, in one transaction: checks that the bundle is still at the version the operator
 looked at, moves its state, moves the annual ledger as an engine decision would (a release of
 an import order counts; leaving the released state gives the amount back, SPEC §5 end),
-appends a manifest entry ``by`` the operator, an audit record and a history event. Anything
+appends a manifest entry ``by`` the operator, an audit record (``review_actions`` for the
+review pages, and the hash-chained ``audit_log``) and a history event. Anything
 refused raises before the first write, so a refused action changes nothing.
 """
 
@@ -178,6 +179,22 @@ async def act(
         state_before=bundle["state"],
         state_after=move.to_state,
         seq=seq,
+    )
+    await audit.append(
+        conn,
+        actor=label,
+        action=f"review.{chosen.value}",
+        subject=f"bundle {bundle['ebp_code']}/{bundle['order_no']}",
+        detail={
+            "keyId": operator.key_id,
+            "reason": why,
+            "version": seen_version,
+            "newVersion": version,
+            "stateBefore": bundle["state"],
+            "stateAfter": move.to_state,
+            "seq": seq,
+        },
+        at=now,
     )
     await events.record(
         conn,

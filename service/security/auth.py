@@ -1,54 +1,132 @@
 """Resolving a bearer key to its caller, with a short in-process cache.
 
 Every request authenticates; a database round trip per request would cost more than the
-ingest itself at peak. Keys are not revoked in this version, so a cached hit stays right; the
-TTL bounds how long a deleted key would keep working once revocation exists.
+ingest itself at peak. A cached answer is trusted for ``key_cache_seconds`` (at most 5 s), the
+longest a key revoked by another process keeps working here; this process's own revocations
+take effect at once (``forget``). Expiry needs no database: the cached caller carries its
+``expires_at``, checked on every hit.
+
+The cache also notes when each key was used, in memory; ``KeyUseRecorder`` writes the notes
+behind the requests, so recording "last used" costs no write per request.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from service.clock import as_utc, utcnow
+from service.errors import Unauthenticated
 from service.messages.registry import Role
 from service.security.keys import Caller, key_digest
 
 KeyLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+MAX_ENTRIES = 10_000
+
+
+class KeyRevoked(Unauthenticated):
+    pass
+
+
+class KeyExpired(Unauthenticated):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """A key found revoked: remembered like a caller, so its holder retrying costs no query."""
+
+    message: str
 
 
 class KeyCache:
     def __init__(
         self,
         lookup: KeyLookup,
-        ttl_seconds: float = 30.0,
+        ttl_seconds: float = 5.0,
         extra_codes: dict[str, list[str]] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup = lookup
         self._ttl = ttl_seconds
         self._extra = extra_codes or {}
-        self._cache: dict[str, tuple[float, Caller]] = {}
+        self._clock = clock
+        # digest -> (trusted until, the caller, or the revocation refusing it)
+        self._cache: dict[str, tuple[float, Caller | Revoked]] = {}
+        self._used: dict[int, datetime] = {}
 
-    async def resolve(self, key: str) -> Caller | None:
+    async def authenticate(self, key: str, now: datetime | None = None) -> Caller:
+        """The caller ``key`` belongs to; ``Unauthenticated`` saying why when there is none
+        (unknown, revoked, expired)."""
+        now = now or utcnow()
         digest = key_digest(key)
         hit = self._cache.get(digest)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        moment = self._clock()
+        found: Caller | Revoked
+        if hit is not None and hit[0] > moment:
+            found = hit[1]
+        else:
+            looked_up = await self._resolve(digest)
+            if looked_up is None:
+                raise Unauthenticated("unknown API key")
+            if len(self._cache) >= MAX_ENTRIES:
+                self._cache.clear()
+            found = looked_up
+            self._cache[digest] = (moment + self._ttl, found)
+        if isinstance(found, Revoked):
+            raise KeyRevoked(found.message)
+        if found.expired_at(now):
+            raise KeyExpired(f"API key {found.key_id} expired at {_text(found.expires_at)}")
+        self._used[found.key_id] = now
+        return found
+
+    async def resolve(self, key: str) -> Caller | None:
+        """``authenticate``, with None for a key that does not authenticate (the sign-in)."""
+        try:
+            return await self.authenticate(key)
+        except Unauthenticated:
+            return None
+
+    def forget(self, key_id: int) -> None:
+        """Ask the database again about ``key_id`` (it was just revoked or rotated here)."""
+        for digest, (_, found) in list(self._cache.items()):
+            if isinstance(found, Caller) and found.key_id == key_id:
+                del self._cache[digest]
+
+    def take_uses(self) -> dict[int, datetime]:
+        """When each key was last used since the previous call (key id -> time)."""
+        used, self._used = self._used, {}
+        return used
+
+    def give_back(self, uses: dict[int, datetime]) -> None:
+        """Uses taken that could not be written: kept for the next write."""
+        for key_id, at in uses.items():
+            if key_id not in self._used or self._used[key_id] < at:
+                self._used[key_id] = at
+
+    async def _resolve(self, digest: str) -> Caller | Revoked | None:
         row = await self._lookup(digest)
         if row is None:
             return None
+        if row.get("revoked_at") is not None:
+            return Revoked(f"API key {row['id']} was revoked at {_text(row['revoked_at'])}")
         roles = frozenset(Role(r) for r in row["roles"])
         scope = self._extra.get(row["code"], []) if Role.WAREHOUSE in roles else []
-        caller = Caller(
+        expires = row.get("expires_at")
+        return Caller(
             key_id=int(row["id"]),
             code=row["code"],
             codes=frozenset(row["codes"]),
             roles=roles,
             name=row["name"],
             scope_codes=frozenset(scope),
+            expires_at=as_utc(expires) if expires is not None else None,
         )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[digest] = (now + self._ttl, caller)
-        return caller
+
+
+def _text(when: datetime | None) -> str:
+    return "" if when is None else as_utc(when).isoformat(timespec="seconds").replace("+00:00", "Z")

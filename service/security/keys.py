@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from service.messages.registry import Role
 
@@ -30,6 +31,8 @@ class Caller:
     name: str | None = None
     # Extra codes a warehouse may see (configured area / ebp codes); never acted for.
     scope_codes: frozenset[str] = frozenset()
+    # When the key stops working (``--expires``, or the end of a rotation's grace period).
+    expires_at: datetime | None = None
 
     def acts_for(self, code: str | None) -> bool:
         return code is not None and code in self.codes
@@ -44,6 +47,9 @@ class Caller:
     @property
     def sees_everything(self) -> bool:
         return bool(self.roles & {Role.OPERATOR, Role.ADMIN})
+
+    def expired_at(self, when: datetime) -> bool:
+        return self.expires_at is not None and when >= self.expires_at
 
     @property
     def label(self) -> str:

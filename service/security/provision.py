@@ -1,36 +1,39 @@
-"""Creating API keys (``sandan keys create``, ``sandan demo``)."""
+"""Creating API keys in a database of their own (``sandan keys create``, ``sandan demo``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from service.clock import utcnow
 from service.config import Settings
-from service.messages.registry import Role
-from service.security.keys import key_digest, new_key
-from service.store import keys as key_store
+from service.errors import InvalidRequest
+from service.security import key_lifecycle
 from service.store.database import Database
 
 
 async def create_api_key(
-    settings: Settings, codes: list[str], roles: list[str], name: str | None
+    settings: Settings,
+    codes: list[str],
+    roles: list[str],
+    name: str | None,
+    expires_at: datetime | None = None,
+    actor: str = "cli",
 ) -> str:
     """Store a new key for ``codes`` (the first is its own) and return it in clear, once."""
-    unknown = sorted(set(roles) - {role.value for role in Role})
-    if unknown:
-        raise ValueError(f"unknown roles: {', '.join(unknown)}")
-    if not codes:
-        raise ValueError("a key needs at least one enterprise code")
-    key = new_key()
     db = Database(settings.database_url)
     try:
         async with db.write() as conn:
-            await key_store.insert_key(
+            issued = await key_lifecycle.create(
                 conn,
-                key_hash=key_digest(key),
-                codes=list(dict.fromkeys(codes)),
-                roles=sorted(set(roles)),
+                codes=codes,
+                roles=roles,
                 name=name,
+                expires_at=expires_at,
+                actor=actor,
                 now=utcnow(),
             )
+    except InvalidRequest as exc:
+        raise ValueError(exc.message) from None
     finally:
         await db.dispose()
-    return key
+    return issued.key
