@@ -65,6 +65,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
     keys = KeyCache(
         lookup, ttl_seconds=settings.key_cache_seconds, extra_codes=settings.warehouse_scopes
     )
+    certificates = CertificateBook(db, settings.certificate_refresh_seconds)
     return Services(
         settings=settings,
         db=db,
@@ -74,6 +75,8 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
             batcher,
             pool,
             settings.prepare_offload_bytes,
+            # with the policy off, no certificate lookup per message
+            certificates if settings.signature_policy != "off" else None,
         ),
         prepare_pool=pool,
         notifier=notifier,
@@ -81,7 +84,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         sweeper=Sweeper(db, settings, on_commit=wake_pollers),
         keys=keys,
         key_uses=KeyUseRecorder(db, keys, settings.key_last_used_flush_seconds),
-        certificates=CertificateBook(db, settings.certificate_refresh_seconds),
+        certificates=certificates,
     )
 
 
