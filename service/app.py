@@ -22,6 +22,7 @@ from service.queue.manifest import ManifestReader, Notifier
 from service.queue.relay import relay_for_serve
 from service.queue.wakeups import ManifestListener
 from service.security.auth import KeyCache
+from service.security.limits import build_rate_limiter
 from service.store import keys as key_store
 from service.store.database import Database
 from service.web.install import install as install_review_ui
@@ -59,6 +60,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
             batcher,
             pool,
             settings.prepare_offload_bytes,
+            limiter=build_rate_limiter(settings, db),
         ),
         prepare_pool=pool,
         notifier=notifier,
