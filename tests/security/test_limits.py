@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from service.config import Settings
-from service.errors import RateLimited
+from service.errors import RateLimited, ServiceUnavailable
 from service.security.limits import (
     DatabaseRateLimiter,
     MemoryRateLimiter,
@@ -23,6 +23,7 @@ from service.security.limits import (
 )
 from service.store.database import Database
 from tests.databases import afresh_database, on_postgres
+from tests.e2e.server import free_port
 
 on_pg = pytest.mark.skipif(not on_postgres(), reason="the shared buckets live in PostgreSQL")
 
@@ -211,3 +212,13 @@ async def test_a_dead_connection_is_replaced_once(pg_database: Database) -> None
             await conn.execute(text("SELECT tokens FROM rate_buckets WHERE key_id = 1"))
         ).scalar()
     assert tokens == pytest.approx(8)
+
+
+async def test_a_database_out_of_reach_is_unavailable_not_an_error() -> None:
+    # nothing listens on the port: the connect is refused, which answers 503, not 500
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/sandan")
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await DatabaseRateLimiter(db, 5).take(1, 1)
+    finally:
+        await db.dispose()
