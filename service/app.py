@@ -34,6 +34,7 @@ from service.queue.wakeups import ManifestListener
 from service.security.auth import KeyCache
 from service.security.certificate_book import CertificateBook
 from service.security.key_uses import KeyUseRecorder
+from service.security.limits import build_rate_limiter
 from service.store import keys as key_store
 from service.store.database import Database
 from service.web.install import install as install_review_ui
@@ -77,6 +78,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
             settings.prepare_offload_bytes,
             # with the policy off, no certificate lookup per message
             certificates if settings.signature_policy != "off" else None,
+            limiter=build_rate_limiter(settings, db),
         ),
         prepare_pool=pool,
         notifier=notifier,

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     key_last_used_flush_seconds: float = Field(default=60.0, gt=0)
     # How long a rotated key keeps working beside its replacement (`sandan keys rotate`).
     key_rotation_grace_hours: float = Field(default=24.0, ge=0)
+    # Documents each API key may send a second, with a burst of as many (SPEC §11 limits):
+    # over it, ingest answers 429 with Retry-After and stores nothing. Every document of a
+    # message counts, rejected ones too. Unset (or "off"): no limit, and no statement for it.
+    # PostgreSQL keeps the count (table rate_buckets) so the limit holds across processes;
+    # SQLite, served by one process, keeps it in memory.
+    rate_limit_documents_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     # --- review UI (/review) -------------------------------------------------------------
     # Signs the operators' session cookies; the same in every process behind one balancer.
@@ -183,6 +189,13 @@ class Settings(BaseSettings):
     @classmethod
     def _json_mapping(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("rate_limit_documents_per_second", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value
 
     @field_validator("tax_table", mode="before")
     @classmethod

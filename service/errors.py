@@ -16,6 +16,7 @@
     ├── VersionConflict           VERSION_CONFLICT     409
     ├── ActionNotAllowed          ACTION_NOT_ALLOWED   409  (an operator action the state refuses)
     ├── CertificateExists         CERTIFICATE_EXISTS   409  (that serial is registered for the code)
+    ├── RateLimited               RATE_LIMITED         429  (over the key's documents a second)
     └── ServiceUnavailable        UNAVAILABLE          503
         └── BrokerUnavailable     UNAVAILABLE          503  (service/queue/broker.py: NATS)
 
@@ -111,6 +112,18 @@ class ActionNotAllowed(SandanError):
 class CertificateExists(SandanError):
     code = "CERTIFICATE_EXISTS"
     status = 409
+
+
+class RateLimited(SandanError):
+    """The key sent more documents than its rate allows (SPEC §11); nothing was stored."""
+
+    code = "RATE_LIMITED"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retryAfter=retry_after)
+        # whole seconds, at least 1: the Retry-After header and the problem's "retryAfter"
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(SandanError):

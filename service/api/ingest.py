@@ -32,7 +32,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 @router.post(
     "/v1/messages",
     summary="Post one CEB message (1..100 documents)",
-    responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}},
+    responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 429: {}, 503: {}},
 )
 async def post_message(request: Request) -> Response:
     # The caller and the services are looked up here rather than declared as dependencies:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from service.errors import SandanError, ServiceUnavailable
+from service.errors import RateLimited, SandanError, ServiceUnavailable
 from service.store.database import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SandanError)
     async def _sandan(_request: Request, exc: SandanError) -> JSONResponse:
         headers = {"Retry-After": "1"} if isinstance(exc, ServiceUnavailable) else None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONResponse(exc.problem(), status_code=exc.status, headers=headers)

@@ -21,6 +21,7 @@ from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS, PREPARE_SECONDS, PREPARED_DOCUMENTS
 from service.security.certificates import RegisteredCertificate
 from service.security.keys import Caller
+from service.security.limits import RateLimiter, admit
 
 
 @dataclass(slots=True)
@@ -77,6 +78,7 @@ class Ingestor:
         pool: PreparePool | None,
         offload_bytes: int,
         certificates: CertificateSource | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._preparer = preparer
         self._batcher = batcher
@@ -87,6 +89,8 @@ class Ingestor:
         # when there is a pool, else to a thread. Below it, the hand-off costs more than it
         # frees.
         self._offload_bytes = offload_bytes
+        # Documents per second per key (SPEC §11); None: no limit, and no statement for it.
+        self._limiter = limiter
 
     async def _prepare(self, body: bytes, caller: Caller) -> Prepared:
         # The sender's certificates as they stand at receipt (SPEC §11: validity is checked
@@ -110,6 +114,9 @@ class Ingestor:
         prepared = await self._prepare(body, caller)
         PREPARE_SECONDS.inc(time.perf_counter() - started)
         PREPARED_DOCUMENTS.inc(len(prepared.results))
+        if self._limiter is not None:
+            # Every document of the message counts, before any is stored (security/limits.py).
+            await admit(self._limiter, caller.key_id, len(prepared.results))
         order = sorted(prepared.incoming)
         outcomes = await self._batcher.submit(caller.code, [prepared.incoming[i] for i in order])
         for index, outcome in zip(order, outcomes, strict=True):
