@@ -9,14 +9,16 @@ import signal
 from collections.abc import AsyncIterator
 
 import pytest
+from lxml import etree
 
 from service.config import Settings
 from service.demo.consignments import clean_import, message_of
 from service.engine.prepare import Prepared, build_preparer
 from service.engine.prepare_pool import PreparePool
 from service.errors import Forbidden, MalformedXml
-from service.messages.registry import Kind
+from service.messages.registry import DS_NS, Kind
 from tests.engine.conftest import CALLERS
+from tests.security.signing import NOW, RSA_SHA256_VARIANT, rsa_signer, sign
 
 PII_KEY = "prepare-pool-test-key-0123456789abcdef"
 MAX_BYTES = 10 * 2**20
@@ -82,3 +84,25 @@ async def test_a_dead_worker_is_replaced_and_its_message_not_lost(pool: PrepareP
     again = await pool.prepare(body, caller)
     assert again is not None and len(again.results) == 100
     assert {p.pid for p in pool._executor._processes.values()}.isdisjoint(pids)  # type: ignore[union-attr]
+
+
+async def test_a_worker_verifies_signatures_with_the_certificates_it_is_handed(
+    pool: PreparePool,
+) -> None:
+    root = etree.fromstring(_large_message(Kind.ORDER, seed=5))
+    for old in root.findall(f"{{{DS_NS}}}Signature"):
+        root.remove(old)
+    code = root.findtext("{*}BaseTransfer/{*}copCode")
+    assert code is not None
+    signer = rsa_signer()
+    signed = sign(etree.tostring(root), signer, RSA_SHA256_VARIANT)
+    certificates = (signer.registered(code),)
+    remote = await pool.prepare(signed, CALLERS[Kind.ORDER], certificates, NOW)
+    assert remote is not None
+    assert {(i.signature, i.signature_serial) for i in remote.incoming.values()} == {
+        ("verified", signer.info.serial)
+    }
+    tampered = signed.replace(b"<ceb:goodsValue>", b"<ceb:goodsValue>1", 1)
+    refused = await pool.prepare(tampered, CALLERS[Kind.ORDER], certificates, NOW)
+    assert refused is not None and refused.incoming == {}
+    assert {r.outcome.errors[0]["check"] for r in refused.results} == {"digest"}
