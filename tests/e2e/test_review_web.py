@@ -52,10 +52,10 @@ def test_the_session_cookie_is_signed_scoped_and_holds_no_key(sandan: Deployment
         assert "secure" not in cookie
         value = client.cookies["sandan_review"]
         payload = json.loads(base64.b64decode(value.split(".")[0] + "=="))
-        assert payload["operator"]["name"] == "operator"
+        assert payload["user"]["name"] == "operator"
         assert sandan.keys["operator"] not in json.dumps(payload)
         # A cookie edited by hand fails the signature: signed out.
-        forged = base64.b64encode(json.dumps({"operator": {"key_id": 1, "code": "x"}}).encode())
+        forged = base64.b64encode(json.dumps({"user": {"key_id": 1, "code": "x"}}).encode())
         client.cookies.set("sandan_review", forged.decode() + "." + value.split(".", 1)[1])
         assert client.get("/review", follow_redirects=False).status_code == 303
     # The API never sets or needs the cookie.
