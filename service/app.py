@@ -63,8 +63,15 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         async with db.read() as conn:
             return await key_store.find_key(conn, digest)
 
+    async def lookup_id(key_id: int) -> dict[str, object] | None:
+        async with db.read() as conn:
+            return await key_store.get(conn, key_id)
+
     keys = KeyCache(
-        lookup, ttl_seconds=settings.key_cache_seconds, extra_codes=settings.warehouse_scopes
+        lookup,
+        ttl_seconds=settings.key_cache_seconds,
+        extra_codes=settings.warehouse_scopes,
+        lookup_id=lookup_id,
     )
     certificates = CertificateBook(db, settings.certificate_refresh_seconds)
     return Services(

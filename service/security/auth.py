@@ -6,6 +6,9 @@ longest a key revoked by another process keeps working here; this process's own 
 take effect at once (``forget``). Expiry needs no database: the cached caller carries its
 ``expires_at``, checked on every hit.
 
+A review UI session holds a key's id, not the key: ``by_id`` answers for it from a second
+cache of the same length, so a session whose key is revoked or expires ends within seconds.
+
 The cache also notes when each key was used, in memory; ``KeyUseRecorder`` writes the notes
 behind the requests, so recording "last used" costs no write per request.
 """
@@ -24,6 +27,7 @@ from service.messages.registry import Role
 from service.security.keys import Caller, key_digest
 
 KeyLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
+KeyIdLookup = Callable[[int], Awaitable[dict[str, Any] | None]]
 
 MAX_ENTRIES = 10_000
 
@@ -50,13 +54,17 @@ class KeyCache:
         ttl_seconds: float = 5.0,
         extra_codes: dict[str, list[str]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        lookup_id: KeyIdLookup | None = None,
     ) -> None:
         self._lookup = lookup
+        self._lookup_id = lookup_id
         self._ttl = ttl_seconds
         self._extra = extra_codes or {}
         self._clock = clock
         # digest -> (trusted until, the caller, or the revocation refusing it)
         self._cache: dict[str, tuple[float, Caller | Revoked]] = {}
+        # key id -> (trusted until, the caller, the revocation, or None: no such key)
+        self._by_id: dict[int, tuple[float, Caller | Revoked | None]] = {}
         self._used: dict[int, datetime] = {}
 
     async def authenticate(self, key: str, now: datetime | None = None) -> Caller:
@@ -77,6 +85,29 @@ class KeyCache:
                 self._cache.clear()
             found = looked_up
             self._cache[digest] = (moment + self._ttl, found)
+        return self._admit(found, now)
+
+    async def by_id(self, key_id: int, now: datetime | None = None) -> Caller:
+        """The caller of key ``key_id`` (a signed-in session's), refused like ``authenticate``
+        when the key is unknown, revoked or expired; trusted for the same short time."""
+        if self._lookup_id is None:
+            raise RuntimeError("this key cache was built without a lookup by id")
+        now = now or utcnow()
+        hit = self._by_id.get(key_id)
+        moment = self._clock()
+        if hit is not None and hit[0] > moment:
+            found = hit[1]
+        else:
+            row = await self._lookup_id(key_id)
+            found = None if row is None else self._caller_of(row)
+            if len(self._by_id) >= MAX_ENTRIES:
+                self._by_id.clear()
+            self._by_id[key_id] = (moment + self._ttl, found)
+        if found is None:
+            raise Unauthenticated(f"no API key {key_id}")
+        return self._admit(found, now)
+
+    def _admit(self, found: Caller | Revoked, now: datetime) -> Caller:
         if isinstance(found, Revoked):
             raise KeyRevoked(found.message)
         if found.expired_at(now):
@@ -93,6 +124,7 @@ class KeyCache:
 
     def forget(self, key_id: int) -> None:
         """Ask the database again about ``key_id`` (it was just revoked or rotated here)."""
+        self._by_id.pop(key_id, None)
         for digest, (_, found) in list(self._cache.items()):
             if isinstance(found, Caller) and found.key_id == key_id:
                 del self._cache[digest]
@@ -110,8 +142,9 @@ class KeyCache:
 
     async def _resolve(self, digest: str) -> Caller | Revoked | None:
         row = await self._lookup(digest)
-        if row is None:
-            return None
+        return None if row is None else self._caller_of(row)
+
+    def _caller_of(self, row: dict[str, Any]) -> Caller | Revoked:
         if row.get("revoked_at") is not None:
             return Revoked(f"API key {row['id']} was revoked at {_text(row['revoked_at'])}")
         roles = frozenset(Role(r) for r in row["roles"])

@@ -15,9 +15,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.clock import iso
+from service.clock import as_utc, iso
 from service.errors import CertificateExists, CertificateInvalid, InvalidRequest, NotFound
-from service.security.certificates import CertificateRefused, load_certificate, serial_number
+from service.security.certificates import (
+    CertificateRefused,
+    load_certificate,
+    serial_number,
+    state_at,
+)
 from service.store import audit
 from service.store import certificates as store
 
@@ -112,6 +117,17 @@ async def revoke(
             at=now,
         )
     return matching
+
+
+def certificate_state(row: Row, now: datetime) -> str:
+    """active | revoked | not_yet_valid | expired, as the verifier would count it ``now``."""
+    revoked = row["revoked_at"]
+    return state_at(
+        now,
+        as_utc(row["not_before"]),
+        as_utc(row["not_after"]),
+        as_utc(revoked) if revoked is not None else None,
+    )
 
 
 def certificate_json(row: Row) -> dict[str, Any]:

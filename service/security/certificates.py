@@ -64,9 +64,25 @@ class RegisteredCertificate:
     name: str | None = None
 
     def active_at(self, when: datetime) -> bool:
-        return (
-            self.revoked_at is None or when < self.revoked_at
-        ) and self.info.not_before <= when <= self.info.not_after
+        return state_at(when, self.info.not_before, self.info.not_after, self.revoked_at) == ACTIVE
+
+
+ACTIVE = "active"
+
+
+def state_at(
+    when: datetime, not_before: datetime, not_after: datetime, revoked_at: datetime | None
+) -> str:
+    """What a registered certificate counts as at ``when``: ``active`` only inside its
+    validity period and before its revocation, else ``revoked``, ``not_yet_valid`` or
+    ``expired``."""
+    if revoked_at is not None and when >= revoked_at:
+        return "revoked"
+    if when < not_before:
+        return "not_yet_valid"
+    if when > not_after:
+        return "expired"
+    return ACTIVE
 
 
 def _algorithm(cert: x509.Certificate) -> str:

@@ -7,9 +7,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.config import Settings
-from service.web import routes, session
+from service.web import routes, session, trust
+from service.web.access import LeavePage, leave_page
+from service.web.pages import HERE
 
-STATIC = routes.HERE / "static"
+STATIC = HERE / "static"
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -24,4 +26,6 @@ def install(app: FastAPI, settings: Settings) -> None:
         https_only=settings.session_cookie_secure,
     )
     app.mount("/review/static", StaticFiles(directory=STATIC), name="review-static")
+    app.add_exception_handler(LeavePage, leave_page)
     app.include_router(routes.router)
+    app.include_router(trust.router)

@@ -1,4 +1,4 @@
-"""The operator's session: who signed in, the CSRF token of their forms, their language.
+"""The review UI session: who signed in, the CSRF token of their forms, their language.
 
 The session lives in a signed cookie (Starlette's SessionMiddleware, itsdangerous): it holds no
 secret, only the key's id, code and name, so a reader of the cookie learns nothing it could
@@ -12,7 +12,6 @@ import secrets
 
 from starlette.requests import Request
 
-from service.messages.registry import Role
 from service.security.keys import Caller
 from service.web.i18n import LANGUAGES
 
@@ -38,17 +37,13 @@ def csrf_ok(request: Request, submitted: str | None) -> bool:
     )
 
 
-def operator(request: Request) -> Caller | None:
-    data = request.session.get("operator")
-    if not isinstance(data, dict):
+def key_id(request: Request) -> int | None:
+    """The id of the key the session signed in with; ``service.web.access`` asks the key cache
+    whether it still works on every page."""
+    data = request.session.get("user")
+    if not isinstance(data, dict) or not isinstance(data.get("key_id"), int):
         return None
-    return Caller(
-        key_id=int(data["key_id"]),
-        code=str(data["code"]),
-        codes=frozenset({str(data["code"])}),
-        roles=frozenset({Role.OPERATOR}),
-        name=data.get("name"),
-    )
+    return int(data["key_id"])
 
 
 def sign_in(request: Request, caller: Caller) -> None:
@@ -56,10 +51,18 @@ def sign_in(request: Request, caller: Caller) -> None:
     lang = language(request)
     request.session.clear()
     request.session.update(
-        operator={"key_id": caller.key_id, "code": caller.code, "name": caller.name},
+        user={"key_id": caller.key_id, "code": caller.code, "name": caller.name},
         csrf=secrets.token_urlsafe(32),
         lang=lang,
     )
+
+
+def end(request: Request) -> None:
+    """The session ends without the user asking (their key stopped working): only the
+    language stays, for the sign-in page that says why."""
+    lang = language(request)
+    request.session.clear()
+    request.session["lang"] = lang
 
 
 def sign_out(request: Request) -> None:

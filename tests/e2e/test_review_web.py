@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,23 +15,14 @@ import pytest
 from service.config import Settings
 from tests.e2e.conftest import Deployment, deploy, fresh
 from tests.e2e.support import mistaken, unchanged, wait_until
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, html
-    return found.group(1)
+from tests.e2e.web import csrf_of, session_with
 
 
 @contextmanager
 def signed_in(d: Deployment) -> Iterator[tuple[httpx.Client, httpx.Response]]:
     """A client signed in with the operator key, and the sign-in's answer."""
-    with httpx.Client(base_url=d.server.url, timeout=30) as client:
-        form = client.get("/review/login")
-        answer = client.post(
-            "/review/login", data={"csrf": csrf_of(form.text), "key": d.keys["operator"]}
-        )
-        yield client, answer
+    with session_with(d, d.keys["operator"]) as signed:
+        yield signed
 
 
 @pytest.mark.parametrize(
@@ -52,10 +42,10 @@ def test_the_session_cookie_is_signed_scoped_and_holds_no_key(sandan: Deployment
         assert "secure" not in cookie
         value = client.cookies["sandan_review"]
         payload = json.loads(base64.b64decode(value.split(".")[0] + "=="))
-        assert payload["operator"]["name"] == "operator"
+        assert payload["user"]["name"] == "operator"
         assert sandan.keys["operator"] not in json.dumps(payload)
         # A cookie edited by hand fails the signature: signed out.
-        forged = base64.b64encode(json.dumps({"operator": {"key_id": 1, "code": "x"}}).encode())
+        forged = base64.b64encode(json.dumps({"user": {"key_id": 1, "code": "x"}}).encode())
         client.cookies.set("sandan_review", forged.decode() + "." + value.split(".", 1)[1])
         assert client.get("/review", follow_redirects=False).status_code == 303
     # The API never sets or needs the cookie.
@@ -67,7 +57,7 @@ def test_the_session_cookie_is_signed_scoped_and_holds_no_key(sandan: Deployment
     ("role", "status", "text"),
     [("platform", 403, "审单员权限"), ("warehouse", 403, "审单员权限"), (None, 401, "密钥无效")],
 )
-def test_only_operator_keys_sign_in(
+def test_keys_without_a_review_role_cannot_sign_in(
     sandan: Deployment, role: str | None, status: int, text: str
 ) -> None:
     with httpx.Client(base_url=sandan.server.url, timeout=30) as client:

@@ -39,7 +39,11 @@ def cache_over(db: Database, ttl: float = 5.0) -> KeyCache:
         async with db.read() as conn:
             return await key_store.find_key(conn, digest)
 
-    return KeyCache(lookup, ttl_seconds=ttl)
+    async def lookup_id(key_id: int) -> dict[str, Any] | None:
+        async with db.read() as conn:
+            return await key_store.get(conn, key_id)
+
+    return KeyCache(lookup, ttl_seconds=ttl, lookup_id=lookup_id)
 
 
 async def create(db: Database, expires_at: datetime | None = None) -> IssuedKey:
@@ -118,6 +122,33 @@ async def test_revocation_in_one_process_reaches_another_within_the_cache_time(
     with pytest.raises(ActionNotAllowed):  # the first revocation time stands
         async with db.write() as conn:
             await key_lifecycle.revoke(conn, issued.key_id, actor="admin", now=utcnow())
+
+
+async def test_a_session_asking_by_id_sees_revocation_and_expiry(
+    db: Database, other_db: Database
+) -> None:
+    expires = utcnow() + timedelta(hours=1)
+    issued = await create(db, expires)
+    here, there = cache_over(db, ttl=0.3), cache_over(other_db, ttl=0.3)
+    assert (await there.by_id(issued.key_id)).codes == frozenset(CODES)
+    with pytest.raises(KeyExpired):  # expiry needs no query, even from the cache
+        await there.by_id(issued.key_id, now=expires)
+    await here.by_id(issued.key_id)
+    async with db.write() as conn:
+        await key_lifecycle.revoke(conn, issued.key_id, actor="admin", now=utcnow())
+    here.forget(issued.key_id)
+    with pytest.raises(KeyRevoked):  # at once where it was revoked
+        await here.by_id(issued.key_id)
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            await there.by_id(issued.key_id)
+        except KeyRevoked:
+            break
+        assert time.monotonic() < deadline, "the other process still trusts the revoked key"
+        await asyncio.sleep(0.02)
+    with pytest.raises(Unauthenticated, match="no API key"):
+        await here.by_id(999)
 
 
 async def test_an_unknown_key_is_refused(db: Database) -> None:

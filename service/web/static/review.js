@@ -39,4 +39,10 @@
       if (!reason.value.trim()) { ev.preventDefault(); reason.focus(); }
     });
   }
+  // Revocations ask first: they cannot be undone.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      if (!window.confirm(form.dataset.confirm)) { ev.preventDefault(); }
+    });
+  });
 })();
