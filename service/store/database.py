@@ -8,6 +8,7 @@ run alongside the writer. On PostgreSQL both are the same engine.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -27,12 +28,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    _use_wal(cursor)
     # FULL: a commit that returned survives power loss, which is what "accepted" promises.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL mode, which the file keeps once set. Only the first connections to a new file
+    switch it, and SQLite answers a switch that meets another connection's lock with "database
+    is locked" at once, without its busy handler: they try again, briefly (it happens at start,
+    when the sweeper and the first request open the file together)."""
+    for attempt in range(200):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the driver's OperationalError, wrapped or not
+            if "locked" not in str(exc) or attempt == 199:
+                raise
+            time.sleep(0.01)
 
 
 def _sqlite_engine(url: str, begin: str) -> AsyncEngine:

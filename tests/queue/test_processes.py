@@ -138,5 +138,5 @@ async def test_readyz_says_nothing_of_a_broker_when_none_is_configured(tmp_path:
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandan") as client,
     ):
         response = await client.get("/readyz")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.json()["checks"] == {"database": "ok"}

@@ -44,3 +44,4 @@ def test_what_counts_as_unavailable() -> None:
     assert is_unavailable(TimeoutError())
     assert not is_unavailable(ValueError())
     assert not is_unavailable(KeyError("x"))
+
