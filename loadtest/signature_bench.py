@@ -44,7 +44,7 @@ from lxml import etree
 from loadtest.machine import cpu_model
 from loadtest.traffic import TrafficConfig, messages, plan
 from service.messages.registry import DS_NS
-from service.security import sm, xmldsig
+from service.security import dsig_algorithms, sm, xmldsig
 from service.security.certificates import RegisteredCertificate, load_certificate
 
 D = f"{{{DS_NS}}}"
@@ -187,14 +187,14 @@ def measure(scheme: Scheme, message: bytes, iterations: int, rounds: int) -> dic
     assert verified.serial == info.serial
     signed_info = signature.find(D + "SignedInfo")
     value = base64.b64decode(signature.findtext(D + "SignatureValue") or "")
-    rsa_hash = xmldsig.SIGNATURES[scheme.signature_uri][1]
+    rsa_hash = dsig_algorithms.SIGNATURES[scheme.signature_uri][1]
 
     def digest() -> bytes:
         return scheme.digest(xmldsig._message_c14n(root, signature))
 
     def signature_value() -> bool:
         canonical = etree.tostring(signed_info, method="c14n", exclusive=False, with_comments=False)
-        return xmldsig._value_verifies(registered, rsa_hash, canonical, value)
+        return dsig_algorithms.value_verifies(registered, rsa_hash, canonical, value)
 
     assert signature_value()
     return {

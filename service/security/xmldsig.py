@@ -40,45 +40,23 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import hashlib
 import hmac
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from service.messages.registry import CEB_NS, DS_NS
-from service.security import sm
-from service.security.certificates import RegisteredCertificate, serial_hex, serial_number
+from service.security.certificates import RegisteredCertificate
+from service.security.dsig_algorithms import DIGESTS, SIGNATURES, value_verifies
+from service.security.dsig_keyinfo import named_certificates
 
 DS = f"{{{DS_NS}}}"
 C14N_1_0 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 
-# digest URI -> (name, function, length in bytes)
-DIGESTS: dict[str, tuple[str, Callable[[bytes], bytes], int]] = {
-    "http://www.w3.org/2000/09/xmldsig#sha1": ("SHA-1", lambda b: hashlib.sha1(b).digest(), 20),
-    "http://www.w3.org/2001/04/xmlenc#sha256": (
-        "SHA-256",
-        lambda b: hashlib.sha256(b).digest(),
-        32,
-    ),
-    "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3": ("SM3", sm.sm3, 32),
-}
-# signature URI -> (key algorithm, hash for RSA)
-SIGNATURES: dict[str, tuple[str, hashes.HashAlgorithm | None]] = {
-    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": ("rsa", hashes.SHA1()),
-    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": ("rsa", hashes.SHA256()),
-    "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3": ("sm2", None),
-    "http://www.w3.org/2000/09/xmldsig#sm2-sm3": ("sm2", None),
-}
 CHECKS = ("digest", "value", "algorithm", "certificate")
 _WHITESPACE = re.compile(rb"[ \t\r\n]+")
 _COP_CODE = f"{{{CEB_NS}}}BaseTransfer/{{{CEB_NS}}}copCode"
@@ -129,7 +107,14 @@ def verify_signature(
     reason given."""
     seen: dict[str, str] = {}
     parts = _read(root, seen)
-    candidates = _named(parts, cop_code, certificates, now, seen)
+    candidates = named_certificates(
+        parts.key_names,
+        parts.embedded,
+        cop_code,
+        certificates,
+        now,
+        lambda detail, serial: SignatureFailure("certificate", detail, seen, serial),
+    )
     kind, rsa_hash = SIGNATURES[seen["signature"]]
     serial = candidates[0].info.serial
     for cert in candidates:
@@ -156,7 +141,7 @@ def verify_signature(
         parts.signed_info, method="c14n", exclusive=False, with_comments=False
     )
     for cert in candidates:
-        if _value_verifies(cert, rsa_hash, signed_info, parts.value):
+        if value_verifies(cert, rsa_hash, signed_info, parts.value):
             return Verified(serial=cert.info.serial, algorithms=seen)
     raise SignatureFailure(
         "value",
@@ -310,125 +295,6 @@ def _message_c14n(root: etree._Element, signature: etree._Element) -> bytes:
     copy_root.remove(cut)
     data: bytes = etree.tostring(tree, method="c14n", exclusive=False, with_comments=False)
     return data
-
-
-def _why_inactive(cert: RegisteredCertificate, now: datetime) -> str:
-    info = cert.info
-    if cert.revoked_at is not None and now >= cert.revoked_at:
-        return f"revoked at {cert.revoked_at.isoformat()}"
-    if now < info.not_before:
-        return f"not valid before {info.not_before.isoformat()}"
-    return f"expired at {info.not_after.isoformat()}"
-
-
-def _embedded_serial(der: bytes) -> str | None:
-    try:
-        return serial_hex(x509.load_der_x509_certificate(der).serial_number)
-    except ValueError:
-        return None
-
-
-def _named(
-    parts: _Parts,
-    cop_code: str | None,
-    certificates: Sequence[RegisteredCertificate],
-    now: datetime,
-    seen: dict[str, str],
-) -> list[RegisteredCertificate]:
-    """The registered certificates of ``cop_code`` that KeyInfo names, all active at ``now``
-    (several only when one serial is registered twice); ``certificate`` failure otherwise."""
-
-    def fail(detail: str, serial: str | None = None) -> SignatureFailure:
-        return SignatureFailure("certificate", detail, seen, serial)
-
-    if not cop_code:
-        raise fail("the message has no BaseTransfer/copCode to find its certificates by")
-    own = [c for c in certificates if c.code == cop_code]
-    if len(set(parts.key_names)) > 1:
-        raise fail(f"ds:KeyInfo names several KeyNames {parts.key_names}: name one")
-    registered_embedded = [c for c in certificates if c.info.der in parts.embedded]
-    if parts.key_names:
-        text = parts.key_names[0]
-        try:
-            number = serial_number(text)
-        except ValueError:
-            raise fail(f"KeyName {text!r} is not a certificate serial in hex") from None
-        named = [c for c in certificates if c.info.serial_number == number]
-        label = named[0].info.serial if named else text
-        if parts.embedded:
-            matching = [c for c in named if c.info.der in parts.embedded]
-            if not matching:
-                serials = [_embedded_serial(der) or "unreadable" for der in parts.embedded]
-                same = any(s != "unreadable" and serial_number(s) == number for s in serials)
-                raise fail(
-                    f"the embedded ds:X509Certificate has serial {label} but is not the "
-                    "certificate registered with that serial: send the registered one"
-                    if same
-                    else f"the embedded ds:X509Certificate (serial {', '.join(serials)}) "
-                    f"contradicts KeyName {text!r}: send one certificate, consistently",
-                    label,
-                )
-            named = matching
-    elif parts.embedded:
-        named = registered_embedded
-        if not named:
-            serials = [_embedded_serial(der) or "unreadable" for der in parts.embedded]
-            raise fail(
-                f"the embedded ds:X509Certificate (serial {', '.join(serials)}) is not "
-                f"registered for {cop_code}: an embedded certificate proves nothing until it "
-                "is registered (sandan certs add)",
-                serials[0] if len(serials) == 1 else None,
-            )
-        label = named[0].info.serial
-    else:
-        usable = sorted(c.info.serial for c in own if c.active_at(now))
-        raise fail(
-            "ds:KeyInfo names no certificate: add ds:KeyName with the certificate serial "
-            f"in hex (active for {cop_code}: {', '.join(usable) or 'none'})"
-        )
-    if not named:
-        raise fail(f"no certificate with serial {label} is registered for {cop_code}", label)
-    mine = [c for c in named if c.code == cop_code]
-    if not mine:
-        codes = sorted({c.code for c in named})
-        raise fail(
-            f"certificate {label} is registered for {', '.join(codes)}, not for the "
-            f"message's copCode {cop_code}",
-            label,
-        )
-    active = [c for c in mine if c.active_at(now)]
-    if not active:
-        raise fail(f"certificate {label} is {_why_inactive(mine[0], now)}", label)
-    return active
-
-
-def _value_verifies(
-    cert: RegisteredCertificate,
-    rsa_hash: hashes.HashAlgorithm | None,
-    signed_info: bytes,
-    value: bytes,
-) -> bool:
-    if cert.info.algorithm == "sm2":
-        return _sm2_key(cert.info.der).verify(signed_info, value)
-    assert rsa_hash is not None
-    try:
-        _rsa_key(cert.info.der).verify(value, signed_info, padding.PKCS1v15(), rsa_hash)
-    except InvalidSignature:
-        return False
-    return True
-
-
-@lru_cache(maxsize=1024)
-def _sm2_key(der: bytes) -> sm.SM2PublicKey:
-    """Keys are read once per certificate and process (reading costs as much as a digest)."""
-    return sm.SM2PublicKey.from_certificate(der)
-
-
-@lru_cache(maxsize=1024)
-def _rsa_key(der: bytes) -> rsa.RSAPublicKey:
-    key = x509.load_der_x509_certificate(der).public_key()
-    assert isinstance(key, rsa.RSAPublicKey)
-    return key
 
 
 def cop_code_of(root: etree._Element) -> str | None:
