@@ -60,10 +60,17 @@ def _return_info(outcome: Outcome) -> str:
         return "入库成功 accepted"
     if outcome.status == "duplicate":
         return "重复申报，返回原回执 duplicate of an accepted document"
-    return "; ".join(
-        f"{e['code']}{' ' + e['path'] if e.get('path') else ''}: {e['message']}"
-        for e in outcome.errors
-    )
+    return "; ".join(_error_text(e) for e in outcome.errors)
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    """One error as the XML receipt's returnInfo says it: what the JSON answer says, the
+    signature's serial and algorithm URIs included (a sender reading only CEB receipts must
+    learn as much)."""
+    text = f"{error['code']}{' ' + error['path'] if error.get('path') else ''}: {error['message']}"
+    extra = [f"serial {error['serial']}"] if error.get("serial") else []
+    extra += [f"{name} {uri}" for name, uri in (error.get("algorithms") or {}).items()]
+    return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
 class CertificateSource(Protocol):

@@ -27,6 +27,8 @@ DIGESTS: dict[str, tuple[str, Callable[[bytes], bytes], int]] = {
         32,
     ),
     "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3": ("SM3", sm.sm3, 32),
+    # the W3C-namespace spelling, as ``xmldsig#sm2-sm3`` beside the chinaport one
+    "http://www.w3.org/2000/09/xmldsig#sm3": ("SM3", sm.sm3, 32),
 }
 # signature URI -> (key algorithm, hash for RSA)
 SIGNATURES: dict[str, tuple[str, hashes.HashAlgorithm | None]] = {

@@ -22,13 +22,12 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from service.messages.registry import DS_NS, MessageType
+from service.messages.registry import MessageType
 from service.security.certificates import RegisteredCertificate
-from service.security.xmldsig import SignatureFailure, verify_signature
+from service.security.masking import scrub
+from service.security.xmldsig import SignatureFailure, carries_signature, verify_signature
 
 SignaturePolicy = Literal["registered", "required", "off"]
-
-_SIGNATURE = f"{{{DS_NS}}}Signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,7 @@ def judge_signature(
     policy: SignaturePolicy,
     now: datetime,
 ) -> SignatureVerdict:
-    present = root.find(_SIGNATURE) is not None
+    present = carries_signature(root)
     path = f"/{message_type.root}/Signature"
     if not present:
         if message_type.must_be_signed or policy == "required":
@@ -80,13 +79,16 @@ def judge_signature(
 
 
 def _failure_json(failure: SignatureFailure, path: str) -> dict[str, Any]:
+    """The error every document gets. A sender's KeyName is echoed in the message (and as the
+    serial when nothing registered matches): scrubbed like any free text, so a number that
+    looks like an ID or a phone never comes back in clear."""
     error: dict[str, Any] = {
         "code": "SIGNATURE_INVALID",
         "path": path,
         "check": failure.check,
-        "message": failure.message,
-        "algorithms": failure.algorithms,
+        "message": scrub(failure.message),
+        "algorithms": {k: scrub(v) for k, v in failure.algorithms.items()},
     }
     if failure.serial is not None:
-        error["serial"] = failure.serial
+        error["serial"] = scrub(failure.serial)
     return error

@@ -12,10 +12,15 @@ What is digested is the whole received document with the ``ds:Signature`` elemen
 and nothing else: the whitespace around it stays, as the enveloped-signature transform
 defines (the element's tail text, which lxml keeps with the element, is put back where it
 was). That is done on a copy, so the caller's tree is never touched. ``ds:SignedInfo`` is
-canonicalised where it sits in the received tree: inclusive C14N of a subtree renders every
-namespace in scope on it (the root's ``xmlns:ceb``, ``xmlns:ds``, whatever the sender
-declared), which is exactly what the sender signed; rebuilding it from parsed values would
-not be.
+canonicalised as the received subtree it is: inclusive C14N of a document subset renders
+every namespace in scope on its apex (the root's ``xmlns:ceb``, ``xmlns:ds``, whatever the
+sender declared) and the ``xml:*`` attributes it inherits, which is exactly what the sender
+signed; rebuilding it from parsed values would not be. The received element and its
+descendants are copied as they are under an apex that declares those namespaces, and that
+copy is canonicalised as a document: libxml2 2.14's subtree C14N writes a spurious
+``xmlns=""`` on descendants when the default namespace is declared above the subtree's
+parent (the .NET style ``<Signature xmlns="…xmldsig#">``), which would fail every such
+signature as ``value``.
 
 Checks run in this order, and the first that fails is reported: ``algorithm`` (structure,
 URIs, digest length, signature method against the key), ``certificate`` (which registered
@@ -30,9 +35,14 @@ Choices the SPEC leaves open:
   ``algorithm`` failure: the URI is what the sender must change.
 - A SignatureValue that is not base64 is a ``value`` failure; a malformed DigestValue is an
   ``algorithm`` one (like a digest of the wrong length).
-- Only the SM3 digest URI of the SPEC is accepted. The open-source chinaport signers write
-  ``xmldsig#sm2-sm3`` with a SHA-1 digest; no ``xmldsig#sm3`` or ``xmldsig-more#sm3`` digest
-  URI was found in their code, so those spellings are unknown algorithms.
+- SM3 digests are accepted under both URI families SM2 signatures use in the wild: the
+  SPEC's ``chinaport.gov.cn/2022/04/xmldsig#sm3`` and the W3C-namespace spelling
+  ``w3.org/2000/09/xmldsig#sm3`` (beside ``xmldsig#sm2-sm3``).
+- A ``ds:Signature`` anywhere but as a direct child of the root is an ``algorithm`` failure,
+  not an unsigned message: a sender who put it inside ``BaseTransfer`` meant to sign.
+- A failure found before the certificate is chosen (an algorithm, a SignatureValue that is
+  not base64) still names the serial when ``ds:KeyName`` names a certificate registered for
+  the copCode: the sender then knows which key the complaint is about.
 """
 
 from __future__ import annotations
@@ -49,7 +59,7 @@ from datetime import datetime
 from lxml import etree
 
 from service.messages.registry import CEB_NS, DS_NS
-from service.security.certificates import RegisteredCertificate
+from service.security.certificates import RegisteredCertificate, serial_number
 from service.security.dsig_algorithms import DIGESTS, SIGNATURES, value_verifies
 from service.security.dsig_keyinfo import named_certificates
 
@@ -60,6 +70,7 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 CHECKS = ("digest", "value", "algorithm", "certificate")
 _WHITESPACE = re.compile(rb"[ \t\r\n]+")
 _COP_CODE = f"{{{CEB_NS}}}BaseTransfer/{{{CEB_NS}}}copCode"
+_XML = "{http://www.w3.org/XML/1998/namespace}"
 
 
 class SignatureFailure(Exception):
@@ -91,8 +102,16 @@ class Verified:
 
 def find_signature(root: etree._Element) -> etree._Element | None:
     """The ``ds:Signature`` that is a direct child of the root (the first, if several), or
-    None: what decides whether a message is signed at all."""
+    None."""
     return root.find(DS + "Signature")
+
+
+def carries_signature(root: etree._Element) -> bool:
+    """Whether the message carries a ``ds:Signature`` at all, wherever it sits: what decides
+    whether it is signed (a misplaced one is then refused by ``verify_signature``)."""
+    if root.find(DS + "Signature") is not None:
+        return True
+    return next(root.iterdescendants(DS + "Signature"), None) is not None
 
 
 def verify_signature(
@@ -106,7 +125,12 @@ def verify_signature(
     why not. ``certificates`` may hold other codes' and inactive ones: they only sharpen the
     reason given."""
     seen: dict[str, str] = {}
-    parts = _read(root, seen)
+    try:
+        parts = _read(root, seen)
+    except SignatureFailure as failure:
+        if failure.serial is None:
+            failure.serial = _named_serial(root, cop_code, certificates)
+        raise
     candidates = named_certificates(
         parts.key_names,
         parts.embedded,
@@ -137,9 +161,7 @@ def verify_signature(
             seen,
             serial,
         )
-    signed_info = etree.tostring(
-        parts.signed_info, method="c14n", exclusive=False, with_comments=False
-    )
+    signed_info = _signed_info_c14n(parts.signed_info)
     for cert in candidates:
         if value_verifies(cert, rsa_hash, signed_info, parts.value):
             return Verified(serial=cert.info.serial, algorithms=seen)
@@ -295,6 +317,41 @@ def _message_c14n(root: etree._Element, signature: etree._Element) -> bytes:
     copy_root.remove(cut)
     data: bytes = etree.tostring(tree, method="c14n", exclusive=False, with_comments=False)
     return data
+
+
+def _signed_info_c14n(info: etree._Element) -> bytes:
+    """Inclusive C14N 1.0 of the received ``ds:SignedInfo`` as a document subset: its
+    descendants as received, under an apex carrying every namespace in scope and the
+    ``xml:*`` attributes it inherits (see the module docstring for why not lxml's subtree
+    C14N)."""
+    attributes = dict(info.attrib)
+    for ancestor in info.iterancestors():
+        for name, value in ancestor.attrib.items():
+            if name.startswith(_XML) and name not in attributes:
+                attributes[name] = value
+    apex = etree.Element(info.tag, attributes, nsmap=info.nsmap)
+    apex.text = info.text
+    for child in info:
+        apex.append(copy.deepcopy(child))
+    data: bytes = etree.tostring(apex, method="c14n", exclusive=False, with_comments=False)
+    return data
+
+
+def _named_serial(
+    root: etree._Element, cop_code: str | None, certificates: Sequence[RegisteredCertificate]
+) -> str | None:
+    """The serial of the certificate registered for ``cop_code`` that the signature's
+    ``ds:KeyName`` names, wherever the signature sits; None when there is no such one."""
+    for signature in root.iter(DS + "Signature"):
+        for text in signature.findall(f"{DS}KeyInfo/{DS}KeyName"):
+            try:
+                number = serial_number((text.text or "").strip())
+            except ValueError:
+                continue
+            for cert in certificates:
+                if cert.code == cop_code and cert.info.serial_number == number:
+                    return cert.info.serial
+    return None
 
 
 def cop_code_of(root: etree._Element) -> str | None:

@@ -110,6 +110,9 @@ def test_an_amount_changed_after_signing_is_refused_with_the_digest_check(
     receipt = _post(d, tampered, Kind.ORDER, accept="application/xml")
     info = etree.fromstring(receipt.content).findtext(".//{*}returnInfo") or ""
     assert "SIGNATURE_INVALID" in info and "digest" in info
+    # the receipt says as much as the JSON answer: the serial and the algorithm URIs
+    assert f"serial {signer.info.serial}" in info
+    assert all(uri in info for uri in error["algorithms"].values())
 
 
 def test_a_list_without_its_signature_is_signature_missing(

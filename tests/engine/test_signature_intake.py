@@ -162,6 +162,33 @@ def test_a_list_without_a_signature_is_signature_missing_under_every_policy(
         assert result.outcome.return_status == "100"
 
 
+def test_a_misplaced_signature_is_invalid_not_missing() -> None:
+    body = _unsigned(message_of(_consignments(1), Kind.INVENTORY))
+    key = sm2_signer()
+    root = etree.fromstring(sign(body, key, Variant()))
+    signature = root.find(f"{{{DS_NS}}}Signature")
+    base_transfer = root.find("{*}BaseTransfer")
+    assert signature is not None and base_transfer is not None
+    base_transfer.append(signature)
+    (result,) = _prepare(etree.tostring(root), (key.registered(_code(body)),)).results
+    (error,) = result.outcome.errors
+    assert (error["code"], error["check"]) == ("SIGNATURE_INVALID", "algorithm")
+    assert "not a direct child of the root" in error["message"]
+    assert error["serial"] == key.info.serial
+
+
+def test_a_key_name_that_looks_like_personal_data_is_not_echoed_in_clear() -> None:
+    body = _unsigned(message_of(_consignments(1), Kind.ORDER))
+    key = rsa_signer()
+    id_like = "110105194912310021"  # valid hex, and shaped like a resident ID number
+    signed = sign(body, key, RSA_SHA256_VARIANT.but(key_name=id_like))
+    (result,) = _prepare(signed, (key.registered(_code(body)),)).results
+    (error,) = result.outcome.errors
+    assert error["check"] == "certificate"
+    assert id_like not in str(error)
+    assert "1101**********0021" in error["message"]
+
+
 def test_signature_missing_is_judged_before_the_schema() -> None:
     body = _unsigned(message_of(_consignments(1), Kind.INVENTORY))
     broken = body.replace(b"<ceb:orderNo>", b"<ceb:orderNo>" + b"X" * 80, 1)

@@ -43,6 +43,7 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 SHA1 = "http://www.w3.org/2000/09/xmldsig#sha1"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 SM3 = "http://www.chinaport.gov.cn/2022/04/xmldsig#sm3"
+SM3_W3 = "http://www.w3.org/2000/09/xmldsig#sm3"
 RSA_SHA1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SM2_SM3 = "http://www.chinaport.gov.cn/2022/04/xmldsig#sm2-sm3"
@@ -138,6 +139,8 @@ class Variant:
     # the signature placed between whitespace of its own ("\n\t" before, "\n" after), as a
     # signer that inserts a template first: that whitespace is part of what was digested
     surround: bool = False
+    # ``<Signature xmlns="…xmldsig#">``, no prefix (the .NET SignedXml style)
+    default_namespace: bool = False
 
     def but(self, **changes: object) -> Variant:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -152,12 +155,61 @@ def _b64(data: bytes, wrap: bool) -> str:
 
 
 def digest(data: bytes, uri: str) -> bytes:
-    return sm.sm3(data) if uri == SM3 else _DIGESTS[uri](data).digest()
+    return sm.sm3(data) if uri in (SM3, SM3_W3) else _DIGESTS[uri](data).digest()
 
 
 def _key_name(signer: Signer, how: str) -> str:
     serial = signer.info.serial
     return {"exact": serial, "upper": serial.upper(), "zeros": "000" + serial}.get(how, how)
+
+
+def _escape(text: str, attribute: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    if attribute:
+        text = text.replace('"', "&quot;").replace("\t", "&#x9;").replace("\n", "&#xA;")
+    else:
+        text = text.replace(">", "&gt;")
+    return text.replace("\r", "&#xD;")
+
+
+def reference_c14n(
+    element: etree._Element, parent_ns: dict[str | None, str] | None = None
+) -> bytes:
+    """Inclusive C14N 1.0 of ``element`` as a document subset, written from the W3C text
+    rather than by libxml2, for trees of elements and text (what the signer builds): the apex
+    renders every namespace in scope, a descendant those whose binding differs from its
+    parent's; namespace declarations default first then by prefix, attributes by
+    (namespace URI, local name). The oracle the verifier's SignedInfo canonicalisation is
+    checked against."""
+    apex = parent_ns is None
+    scope = dict(element.nsmap)
+    rendered = {p: uri for p, uri in scope.items() if apex or (parent_ns or {}).get(p) != uri}
+    if not apex and None in (parent_ns or {}) and None not in scope:
+        rendered[None] = ""
+    declarations = [
+        f'xmlns="{_escape(rendered[None], True)}"' if None in rendered else None,
+        *(f'xmlns:{p}="{_escape(rendered[p], True)}"' for p in sorted(k for k in rendered if k)),
+    ]
+
+    def qualified(tag: str) -> tuple[str, str]:
+        name = etree.QName(tag)
+        return name.namespace or "", name.localname
+
+    attributes = []
+    for tag, value in sorted(element.attrib.items(), key=lambda kv: qualified(kv[0])):
+        uri, local = qualified(tag)
+        prefix = next((p for p, u in scope.items() if u == uri and p), None) if uri else None
+        attributes.append(f'{prefix + ":" if prefix else ""}{local}="{_escape(value, True)}"')
+    uri, local = qualified(element.tag)
+    name = f"{element.prefix}:{local}" if element.prefix else local
+    head = " ".join([name, *(d for d in declarations if d), *attributes])
+    out = [f"<{head}>", _escape(element.text or "", False)]
+    for child in element:
+        if isinstance(child.tag, str):
+            out.append(reference_c14n(child, scope).decode())
+        out.append(_escape(child.tail or "", False))
+    out.append(f"</{name}>")
+    return "".join(out).encode()
 
 
 def sign(message: bytes, signer: Signer, variant: Variant = Variant()) -> bytes:
@@ -171,7 +223,8 @@ def sign(message: bytes, signer: Signer, variant: Variant = Variant()) -> bytes:
         variant.digest,
     )
     nl = "\n" if variant.pretty else None
-    signature = etree.SubElement(root, D + "Signature", nsmap={"ds": DS_NS})
+    prefix = None if variant.default_namespace else "ds"
+    signature = etree.SubElement(root, D + "Signature", nsmap={prefix: DS_NS})
     if variant.surround:
         last.tail, signature.tail = last.tail[:-1], "\n"
     signature.text = nl
@@ -210,6 +263,6 @@ def sign(message: bytes, signer: Signer, variant: Variant = Variant()) -> bytes:
             data.text = nl
             der = variant.embed_der or signer.certificate
             child(data, "X509Certificate", _b64(der, variant.wrap))
-    signed = etree.tostring(info, method="c14n", exclusive=False, with_comments=False)
+    signed = reference_c14n(info)
     value.text = _b64(signer.sign(signed, variant.signature, raw=variant.raw), variant.wrap)
     return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True)

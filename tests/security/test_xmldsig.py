@@ -17,6 +17,8 @@ from service.security.xmldsig import (
     DS,
     SignatureFailure,
     Verified,
+    _signed_info_c14n,
+    carries_signature,
     cop_code_of,
     find_signature,
     verify_signature,
@@ -93,6 +95,8 @@ SM2_VARIANTS = {
     "keyname-and-embedded": s.Variant(embed=True, wrap=True),
     "pretty-gacc-layout": s.Variant(pretty=True, wrap=True, embed=True),
     "whitespace-around-signature": s.Variant(surround=True, pretty=True),
+    "w3-uri-sm3-digest": s.Variant(signature=s.SM2_SM3_W3, digest=s.SM3_W3),
+    "default-namespace-dotnet": s.Variant(default_namespace=True, pretty=True, embed=True),
 }
 RSA_VARIANTS = {
     "rsa-sha256": s.RSA_SHA256_VARIANT,
@@ -101,6 +105,7 @@ RSA_VARIANTS = {
     "rsa-sha256-wrapped-embedded": s.RSA_SHA256_VARIANT.but(wrap=True, embed=True),
     "rsa-c14n-transform-upper": s.RSA_SHA256_VARIANT.but(c14n_transform=True, key_name="upper"),
     "rsa-surround-pretty": s.RSA_SHA256_VARIANT.but(surround=True, pretty=True),
+    "rsa-default-namespace-dotnet": s.RSA_SHA256_VARIANT.but(default_namespace=True, pretty=True),
 }
 
 
@@ -247,7 +252,7 @@ def _set_algorithm(tag: str, uri: str) -> object:
         ("SignatureMethod", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "signature"),
         ("SignatureMethod", "http://www.chinaport.gov.cn/sm2-sm3", "signature"),
         ("DigestMethod", "http://www.w3.org/2001/04/xmlenc#sha512", "digest"),
-        ("DigestMethod", "http://www.w3.org/2000/09/xmldsig#sm3", "digest"),
+        ("DigestMethod", "http://www.w3.org/2001/04/xmldsig-more#sm3", "digest"),
         ("CanonicalizationMethod", "http://www.w3.org/2001/10/xml-exc-c14n#", "canonicalization"),
         (
             "CanonicalizationMethod",
@@ -460,6 +465,63 @@ def test_verification_does_not_change_the_tree(tamper: bool) -> None:
         assert not tamper
     assert etree.tostring(root) == before
     assert find_signature(root) is signature and root.index(signature) == index  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "variant", [*SM2_VARIANTS.values(), *RSA_VARIANTS.values()], ids=[*SM2_VARIANTS, *RSA_VARIANTS]
+)
+def test_signed_info_is_canonicalised_as_the_c14n_recommendation_says(variant: s.Variant) -> None:
+    """Against a C14N written from the W3C text, not by libxml2 (whose subtree C14N adds
+    ``xmlns=""`` below a default-namespace SignedInfo)."""
+    signer = rsa() if variant.signature.endswith(("rsa-sha256", "rsa-sha1")) else sm2()
+    root = etree.fromstring(s.sign(unsigned(xsi_on_root=True), signer, variant))
+    info = root.find(f"{DS}Signature/{DS}SignedInfo")
+    assert info is not None
+    assert _signed_info_c14n(info) == s.reference_c14n(info)
+
+
+def test_a_default_namespace_signed_info_renders_no_empty_default_below_it() -> None:
+    signed = s.sign(unsigned(), rsa(), s.RSA_SHA256_VARIANT.but(default_namespace=True))
+    assert b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">' in signed
+    info = etree.fromstring(signed).find(f"{DS}Signature/{DS}SignedInfo")
+    assert info is not None
+    canonical = _signed_info_c14n(info)
+    assert canonical.startswith(b'<SignedInfo xmlns="http://www.w3.org/2000/09/xmldsig#"')
+    assert b'xmlns=""' not in canonical
+    assert b"<Transform " in canonical
+
+
+def test_failures_before_the_certificate_name_the_serial_key_name_names() -> None:
+    registered = [sm2().registered(CODE)]
+    signed = s.sign(unsigned(), sm2(), s.Variant(key_name="upper"))
+    unknown = edit(signed, _set_algorithm("DigestMethod", "urn:unknown"))
+    assert failure(unknown, registered).serial == sm2().info.serial
+
+    def garble(root: etree._Element) -> None:
+        value = root.find(f"{DS}Signature/{DS}SignatureValue")
+        assert value is not None
+        value.text = "not*base64!"
+
+    garbled = failure(edit(signed, garble), registered)
+    assert (garbled.check, garbled.serial) == ("value", sm2().info.serial)
+    # a KeyName registered for another code is not the message's certificate: no serial
+    assert failure(unknown, [sm2().registered("9999999999")]).serial is None
+
+
+def test_a_signature_that_is_not_a_child_of_the_root_is_an_algorithm_failure() -> None:
+    def misplace(root: etree._Element) -> None:
+        signature = find_signature(root)
+        assert signature is not None
+        root.find("{*}BaseTransfer").append(signature)  # type: ignore[union-attr]
+
+    moved = edit(s.sign(unsigned(), sm2(), s.Variant()), misplace)
+    root = etree.fromstring(moved)
+    assert find_signature(root) is None and carries_signature(root)
+    failed = failure(moved, [sm2().registered(CODE)])
+    assert failed.check == "algorithm"
+    assert "not a direct child of the root" in failed.message
+    assert failed.serial == sm2().info.serial
+    assert not carries_signature(etree.fromstring(unsigned()))
 
 
 def test_find_signature_and_cop_code() -> None:

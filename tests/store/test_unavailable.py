@@ -44,4 +44,3 @@ def test_what_counts_as_unavailable() -> None:
     assert is_unavailable(TimeoutError())
     assert not is_unavailable(ValueError())
     assert not is_unavailable(KeyError("x"))
-
