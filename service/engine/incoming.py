@@ -30,6 +30,9 @@ class Outcome:
     status: str  # accepted | duplicate | rejected
     return_status: str
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # The 清单编号 of the consignment an accepted inventory or lifecycle document is for
+    # (SPEC §10): in the answer's key and the receipt.
+    invt_no: str | None = None
 
     @classmethod
     def accepted(cls) -> Outcome:

@@ -41,8 +41,10 @@ _RESERVE = (
 )
 
 
-async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
-    """``count`` consecutive manifest seqs.
+async def reserve_seqs(
+    conn: AsyncConnection, count: int, counter: str = SEQ_COUNTER
+) -> list[int]:
+    """``count`` consecutive seqs of ``counter`` (the manifest's, or another feed's).
 
     Taken from a counter row updated in the deciding transaction: the row lock is held until
     commit, so entries become visible strictly in ``seq`` order and a reader that has seen
@@ -51,16 +53,16 @@ async def reserve_seqs(conn: AsyncConnection, count: int) -> list[int]:
     transaction commits.
     """
     if conn.dialect.name == "postgresql":
-        found = await pg.fetch(conn, _RESERVE, SEQ_COUNTER, count, CHANNEL, process_token())
+        found = await pg.fetch(conn, _RESERVE, counter, count, CHANNEL, process_token())
         last = int(found[0]["value"])
         return list(range(last - count + 1, last + 1))
-    await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=SEQ_COUNTER, value=0))
+    await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=counter, value=0))
     returning: list[Any] = [counters.c.value]
     if conn.dialect.name == "postgresql":
         returning.append(func.pg_notify(CHANNEL, process_token()))
     result = await conn.execute(
         update(counters)
-        .where(counters.c.name == SEQ_COUNTER)
+        .where(counters.c.name == counter)
         .values(value=counters.c.value + count)
         .returning(*returning)
     )

@@ -66,7 +66,8 @@ bundles = Table(
     Column("ebp_code", String(18), nullable=False),
     Column("order_no", String(60), nullable=False),
     Column("direction", String(1), nullable=True),
-    # pending | released | exception | rejected
+    # pending | released | exception | rejected, and after the decision (SPEC §10):
+    # cancelled | returned | closed
     Column("state", String(10), nullable=False),
     # Bumped by every accepted document change and every decision: decisions name it.
     Column("version", Integer, nullable=False),
@@ -89,6 +90,9 @@ bundles = Table(
     Column("ledger_buyer", String(64), nullable=True),
     Column("ledger_year", Integer, nullable=True),
     Column("ledger_amount", Money, nullable=True),
+    # SPEC §10: the 清单编号 given when its first inventory was accepted, kept for good.
+    Column("invt_no", String(18), nullable=True, unique=True),
+    Column("cancelled_at", Timestamp, nullable=True),
     UniqueConstraint("ebp_code", "order_no"),
     Index(None, "order_no"),
     Index(None, "inv_logistics_code", "inv_logistics_no"),
@@ -278,4 +282,45 @@ rate_buckets = Table(
     Column("key_id", Id, primary_key=True, autoincrement=False),
     Column("tokens", Float(precision=53), nullable=False),
     Column("at", Float(precision=53), nullable=False),
+)
+
+bundle_returns = Table(
+    "bundle_returns",
+    metadata,
+    # SPEC §10 returns (退货): one row per accepted return document, in the order applied.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    Column("invt_no", String(18), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    # Σ qty × price of the returned lines (the inventory's prices)
+    Column("value", Money, nullable=False),
+    # [{"gnum", "qty", "value"}], amounts as decimal strings
+    Column("lines", JSON, nullable=False),
+    Index(None, "bundle_id"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    # SPEC §10 decision receipts: every receipt issued to an enterprise code, in ``seq``
+    # order. Gapless and strictly increasing like the manifest's (``counters``), so a feed
+    # read by cursor never skips one that commits late.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    # the enterprise code the receipt is issued to (the document's sender)
+    Column("recipient", String(18), nullable=False),
+    # the receipt's root, e.g. CEB622Message
+    Column("message_type", String(20), nullable=False),
+    # the document the receipt is about
+    Column("guid", String(36), nullable=False),
+    Column("invt_no", String(18), nullable=True),
+    Column("bundle_id", Id, nullable=True),
+    Column("return_status", String(10), nullable=False),
+    # YYYYMMDDhhmmssSSS, Beijing time
+    Column("return_time", String(17), nullable=False),
+    Column("return_info", Text, nullable=False),
+    # the head fields the receipt echoes (``receipts.receipt_fields``), to render its XML
+    Column("fields", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Index(None, "recipient", "seq"),
 )
