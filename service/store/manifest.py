@@ -41,9 +41,7 @@ _RESERVE = (
 )
 
 
-async def reserve_seqs(
-    conn: AsyncConnection, count: int, counter: str = SEQ_COUNTER
-) -> list[int]:
+async def reserve_seqs(conn: AsyncConnection, count: int, counter: str = SEQ_COUNTER) -> list[int]:
     """``count`` consecutive seqs of ``counter`` (the manifest's, or another feed's).
 
     Taken from a counter row updated in the deciding transaction: the row lock is held until
