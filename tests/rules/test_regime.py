@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.config import DEFAULT_REQUIRED_SETS
-from service.messages.registry import Direction, Kind
+from service.messages.registry import BUNDLE_KINDS, Direction, Kind
 from service.rules.bundle import BundleDocuments
 from service.rules.regime import Regime, RegimeView, classify, required_kinds
 from tests.rules.export_factory import (
@@ -17,7 +17,7 @@ from tests.rules.export_factory import (
 from tests.rules.factory import bundle, change, inventory, logistics, order, payment, without
 
 IMP, EXP = Direction.IMPORT, Direction.EXPORT
-ALL = frozenset(Kind)
+ALL = frozenset(BUNDLE_KINDS)
 NO_RECEIPT = frozenset({Kind.ORDER, Kind.LOGISTICS, Kind.INVENTORY})
 
 
