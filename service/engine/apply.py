@@ -2,7 +2,9 @@
 
 Per document: replay and guid checks, the bundle it belongs to (primary key, or the waybill's
 secondary keys of SPEC §4), version order (STALE), released bundles (ALREADY_DECIDED), then the
-row itself. The caller decides every bundle this touched before committing.
+row itself. A waybill version placed elsewhere than its previous version moves the waybill
+(SPEC §10): the bundle it leaves is touched too. The caller decides every bundle this touched
+before committing.
 """
 
 from __future__ import annotations
