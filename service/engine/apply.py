@@ -86,12 +86,8 @@ async def apply_document(
             f"appTime {doc.appTime} is not newer than the stored version's {previous['app_time']}",
         )
     left = await _left_by_move(conn, inc, bundle, previous, state)
-    if left is not None and left.refused:
-        return Outcome.rejected(
-            "ALREADY_DECIDED",
-            f"bundle {left.bundle['ebp_code']}/{left.bundle['order_no']}, which holds "
-            "this waybill, is already released",
-        )
+    if left is not None and (refusal := left.refusal()) is not None:
+        return refusal
     if previous is not None and previous["status"] == "current":
         state.change(previous, status="superseded")
 
@@ -175,10 +171,17 @@ class _Move:
     held: Row  # the version that bundle held
     judged_on: bool  # the bundle's judgement rests on that version (``decide.chosen_rows``)
 
-    @property
-    def refused(self) -> bool:
-        """A release is final: what it was made on cannot leave (ALREADY_DECIDED)."""
-        return self.judged_on and self.bundle["state"] == "released"
+    def refusal(self) -> Outcome | None:
+        """A decision is final, and so is a cancel: what they were made on cannot leave."""
+        state = self.bundle["state"]
+        if not self.judged_on or state not in _FINAL:
+            return None
+        which = (
+            f"bundle {self.bundle['ebp_code']}/{self.bundle['order_no']}, which holds this waybill,"
+        )
+        if state == "cancelled":
+            return Outcome.rejected("BUNDLE_CANCELLED", f"{which} was cancelled")
+        return Outcome.rejected("ALREADY_DECIDED", f"{which} is already {state}")
 
 
 async def _left_by_move(

@@ -9,12 +9,14 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
+
 from service.demo.compose import new_guid
 from service.demo.consignments import Consignment, clean_import
 from service.demo.exports import clean_export
 from service.engine import review
 from service.messages.registry import Kind
-from service.store import bundles
+from service.store import bundles, tables
 from tests.engine.conftest import OPERATOR, Pipeline, PipelineFactory
 
 WHEN = datetime(2026, 3, 2, 9, 30, 0)
@@ -222,6 +224,28 @@ async def test_a_waybill_a_release_was_made_on_cannot_leave(pipelines: PipelineF
         elsewhere = version(misnamed, "20260302093200", orderNo="SD-NOBODY")
         assert await send(p, elsewhere, LOGISTICS) == ["ALREADY_DECIDED"]
         assert waybill_guid(await view(p, a)) == misnamed.logistics["guid"]
+
+
+async def test_a_waybill_a_cancelled_bundle_was_judged_on_cannot_leave(
+    pipelines: PipelineFactory,
+) -> None:
+    """SPEC §10: BUNDLE_CANCELLED for any new version for a cancelled consignment. No
+    cancel message is parsed yet: the cancel is written as its engine would leave it."""
+    a, b, misnamed = pair(11)
+    async with pipelines() as p:
+        await send(p, a, ORDER, PAYMENT, INVENTORY)
+        await send(p, misnamed, LOGISTICS)
+        await send(p, b, ORDER, PAYMENT)
+        async with p.db.write() as conn:
+            await conn.execute(
+                update(tables.bundles)
+                .where(tables.bundles.c.order_no == a.order["orderNo"])
+                .values(state="cancelled", cancelled_at=NOW)
+            )
+        before = (await view(p, a), await view(p, b))
+        corrected = version(misnamed, "20260302093100", orderNo=b.order["orderNo"])
+        assert await send(p, corrected, LOGISTICS) == ["BUNDLE_CANCELLED"]
+        assert (await view(p, a), await view(p, b)) == before
 
 
 async def test_a_waybill_a_release_was_not_made_on_may_leave(pipelines: PipelineFactory) -> None:
