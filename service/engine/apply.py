@@ -274,7 +274,7 @@ async def _claim_named_waybill(
     if found["bundle_id"] is not None:
         # held since the batch began: the waybill's number is one the batch names
         holder = state.by_id[int(found["bundle_id"])]
-        if holder["state"] == "released":
+        if holder["state"] in _FINAL:  # what a final bundle holds stays its record
             return []
         names_it = (holder["inv_logistics_code"], holder["inv_logistics_no"]) == (
             inventory.logisticsCode,
