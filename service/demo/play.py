@@ -2,7 +2,8 @@
 
 Documents of each consignment arrive in shuffled order, one kind per sender as in real life;
 about a third of the consignments carry one realistic mistake, a few miss a document (they
-become MISSING_* exceptions at the deadline). The manifest fills as bundles complete.
+become MISSING_* exceptions at the deadline). The manifest fills as bundles complete. Then
+some consignments are cancelled and returned (``service.demo.lifecycle_play``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 from service.config import Settings
 from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, message_of
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
+from service.demo.lifecycle_play import play_lifecycle
 from service.demo.mistakes import MISMATCHES, with_mistake
 from service.messages.registry import Kind, Role
 from service.security.keys import Caller
@@ -139,6 +141,11 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
     rng = random.Random(seed)
     planned = plan(rng, count)
     statuses = await play(url, keys, planned, rng)
+
+    async def send_more(extra: list[tuple[Consignment, list[Kind]]]) -> None:
+        statuses.update(await play(url, keys, extra, rng))
+
+    after = await play_lifecycle(url, keys, planned, rng, send_more)
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         manifest = (
             await client.get(
@@ -156,6 +163,9 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
         shown = {d: by_regime[(direction, regime, d)] for d in ("release", "exception")}
         label = "import" if direction == "I" else "export"
         print(f"  {label} {regime}: {shown['release']} released, {shown['exception']} exceptions")
+    print("after the decisions: cancels (撤单) and returns (退货), SPEC §10")
+    for done in after:
+        print(f"  {done.describe()}")
     if rules:
         print("rules seen: " + ", ".join(f"{code}×{n}" for code, n in rules.most_common()))
     print(

@@ -93,6 +93,7 @@ def _queue_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "direction": row["direction"],
         "regime": row["regime_declared"] or row["regime_classified"],
         "state": row["state"],
+        "invtNo": row["invt_no"],
         "version": row["version"],
         "rules": [f["code"] for f in row["findings"]],
         "missing": row["missing"],
@@ -263,11 +264,14 @@ async def dashboard(conn: AsyncConnection, now: datetime, minutes: int = 60) -> 
         mix.setdefault(f"{direction}{regime}", {}).setdefault(decision, 0)
         mix[f"{direction}{regime}"][decision] += n
     rules = await review_store.exception_rules(conn)
+    states = await review_store.bundles_by_state(conn)
     bands = await review_store.pending_by_age(conn, now, AGE_EDGES)
     labels = ["<1h", "1–6h", "6–24h", ">24h"]
     return {
         "throughput": throughput,
         "decisionMix": [{"regime": k, **v} for k, v in sorted(mix.items())],
+        # every state, the lifecycle's included, counted as the queue's state filter counts
+        "bundlesByState": [{"state": s, "bundles": states.get(s, 0)} for s in STATES],
         "topRules": [{"code": c, "bundles": n} for c, n in rules.most_common(10)],
         "pendingByAge": [{"age": a, "bundles": n} for a, n in zip(labels, bands, strict=True)],
     }

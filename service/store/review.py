@@ -19,7 +19,9 @@ from service.store.tables import bundles, documents, manifest
 
 Row = dict[str, Any]
 
-STATES = ("exception", "pending", "released", "rejected")
+# Every state a bundle can be in, in the order the queue and the dashboard list them: the
+# decision's, then the lifecycle's after it (SPEC §10).
+STATES = ("exception", "pending", "released", "rejected", "cancelled", "returned")
 PARTY_COLUMNS = (
     bundles.c.ebp_code,
     bundles.c.ebc_code,
@@ -42,7 +44,7 @@ class QueueFilter:
     # Inclusive calendar days (UTC) of the bundle's first document.
     since: date | None = None
     until: date | None = None
-    # An order number or a waybill number, exactly.
+    # An order number, a waybill number or an invtNo, exactly.
     search: str | None = None
     newest_first: bool = False
 
@@ -83,6 +85,7 @@ def _conditions(f: QueueFilter, *, with_rule: bool = True) -> list[Any]:
             or_(
                 bundles.c.order_no == f.search,
                 bundles.c.inv_logistics_no == f.search,
+                bundles.c.invt_no == f.search,
                 bundles.c.id.in_(waybill_bundles),
             )
         )
@@ -156,6 +159,18 @@ async def decision_mix(conn: AsyncConnection) -> list[tuple[str, str, str, int]]
         )
     ).all()
     return [(str(d or ""), str(r or ""), str(dec), int(n)) for d, r, dec, n in rows]
+
+
+async def bundles_by_state(conn: AsyncConnection) -> dict[str, int]:
+    """Bundles per state, counted as the queue counts them (rows that hold a document)."""
+    rows = (
+        await conn.execute(
+            select(bundles.c.state, func.count())
+            .where(bundles.c.version > 0)
+            .group_by(bundles.c.state)
+        )
+    ).all()
+    return {str(state): int(n) for state, n in rows}
 
 
 async def exception_rules(conn: AsyncConnection) -> Counter[str]:

@@ -7,7 +7,13 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-COLORS = {"release": "#2e7d32", "exception": "#e65100", "reject": "#b71c1c"}
+COLORS = {
+    "release": "#2e7d32",
+    "exception": "#e65100",
+    "reject": "#b71c1c",
+    "cancel": "#6a1b9a",
+    "return": "#00838f",
+}
 BAR = "#1565c0"
 
 
@@ -90,7 +96,7 @@ def stacked(
         body.append(f'<text x="{x + 4:.1f}" y="{y + 17}">{sum(parts.values())}</text>')
     y = height - 10
     for j, part in enumerate(order):
-        lx = label_w + j * 120
+        lx = label_w + j * 110
         body.append(
             f'<rect x="{lx}" y="{y - 10}" width="12" height="12" fill="{COLORS.get(part, BAR)}"/>'
             f'<text x="{lx + 16}" y="{y}">{escape((names or {}).get(part, part))}</text>'

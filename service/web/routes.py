@@ -18,7 +18,8 @@ from service.clock import utcnow
 from service.engine import review, review_view
 from service.errors import ActionNotAllowed, InvalidRequest, NotFound, VersionConflict
 from service.security.keys import Caller
-from service.web import charts, session
+from service.store.review import STATES as BUNDLE_STATES
+from service.web import charts, history, session
 from service.web.access import REVIEW_ROLES, OperatorPage, to_login
 from service.web.i18n import text
 from service.web.pages import field, home, render
@@ -26,7 +27,9 @@ from service.web.pages import field, home, render
 router = APIRouter(prefix="/review", include_in_schema=False)
 
 REGIMES = ("I9610", "I1210", "I1239", "E9610", "E1210", "E9710", "E9810")
-STATES = ("exception", "pending", "released", "rejected", "all")
+STATES = (*BUNDLE_STATES, "all")
+# The manifest decisions in the order the dashboard stacks them (SPEC §6.3, §10).
+DECISIONS = ("release", "exception", "reject", "cancel", "return")
 
 
 def _bundle_url(ebp_code: str, order_no: str) -> str:
@@ -127,6 +130,11 @@ async def _bundle_page(
         b=view,
         kinds=review_view.KINDS,
         mismatched=review_view.mismatched_fields(view["comparisons"]),
+        # what the bundle's state allows, as engine.review judges it (none once cancelled)
+        actions=[a.value for a, move in review.MOVES.items() if view["state"] in move.from_states],
+        events=history.events(view["history"]),
+        item_names=history.item_names(view["sides"]),
+        returned_total=history.returned_total(view["returns"]),
         error=error,
         reason=reason,
         done=request.query_params.get("done"),
@@ -186,6 +194,8 @@ async def act(
 
 @router.get("/dashboard")
 async def dashboard(request: Request, services: ServicesDep, me: OperatorPage) -> Response:
+    # The charts are drawn in the page's language: a ?lang= switch counts from this page on.
+    session.set_language(request, request.query_params.get("lang"))
     lang = session.language(request)
     async with services.db.read() as conn:
         data = await review_view.dashboard(conn, utcnow())
@@ -199,9 +209,13 @@ async def dashboard(request: Request, services: ServicesDep, me: OperatorPage) -
         ),
         "decision_mix": charts.stacked(
             mix_rows,
-            ["release", "exception", "reject"],
+            DECISIONS,
             text("decision_mix", lang),
-            {d: text(f"{d}_d", lang) for d in ("release", "exception", "reject")},
+            {d: text(f"{d}_d", lang) for d in DECISIONS},
+        ),
+        "states": charts.bars(
+            [(text(s["state"], lang), s["bundles"]) for s in data["bundlesByState"]],
+            text("bundles_by_state", lang),
         ),
         "top_rules": charts.bars(
             [(r["code"], r["bundles"]) for r in data["topRules"]], text("top_rules", lang)

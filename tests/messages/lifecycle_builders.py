@@ -11,20 +11,31 @@ agent, ebc and, for a return, the transport back. The inventory may be given as
 - a mapping of head fields, with the lines as ``lines=`` and the direction from ``ieFlag``.
 
 ``overrides`` name head fields: a string replaces the value, ``None`` removes the element;
-a name the document does not carry is an error. ``tests.messages.builders`` wraps these in
-messages (``cancel_for``, ``refund_for``).
+a name the document does not carry is an error. Which fields each document takes is
+``service.demo.lifecycle``'s (the demo sends cancels and returns too); this module reads the
+inventory's forms and makes lxml elements. ``tests.messages.builders`` wraps these in messages
+(``cancel_for``, ``refund_for``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
 from service.demo.compose import field_order
+from service.demo.lifecycle import (
+    CANCEL_REASON,
+    RETURN_REASON,
+    Fields,
+    Returned,
+    cancel_fields,
+    refund_fields,
+    schema_side,
+)
+from service.demo.lifecycle import text_fields as _clean
 from service.messages.documents import Inventory
 from service.messages.registry import CEB_NS, Direction
 
@@ -32,22 +43,6 @@ C = f"{{{CEB_NS}}}"
 # An invtNo in the official form: customs code, year, I/E, 9-digit sequence (SPEC §10).
 INVT_NO = "01012024I000000001"
 EXPORT_INVT_NO = "29242024E000000001"
-CANCEL_REASON = "消费者取消订单"
-RETURN_REASON = "消费者退货"
-# Export return head fields an export inventory need not carry (values as the official sample).
-EXPORT_RETURN_DEFAULTS = {"trafName": "飞机", "voyageNo": "CZ465"}
-_FIFTH = Decimal("0.00001")
-
-Fields = dict[str, str]
-Returned = Mapping[int, Decimal | int | str]
-
-
-def _text(value: Any) -> str:
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
-
-
-def _clean(values: Mapping[str, Any]) -> Fields:
-    return {k: _text(v) for k, v in values.items() if v is not None and _text(v) != ""}
 
 
 def _children(element: etree._Element) -> Fields:
@@ -97,27 +92,6 @@ def inventory_parts(
     return found, head, read_lines
 
 
-def _invt_no(head: Fields, invt_no: str | None) -> str:
-    chosen = invt_no or head.get("invtNo")
-    if not chosen:
-        raise ValueError("give invt_no: Sandan assigns it, the inventory does not carry one")
-    return chosen
-
-
-# Head fields copied from the inventory, per document element (the rest is set below).
-_IMPORT_COPIED = (
-    *("customsCode", "orderNo", "ebpCode", "ebpName", "ebcCode", "ebcName"),
-    *("logisticsNo", "logisticsCode", "logisticsName", "copNo", "preNo"),
-    *("buyerIdType", "buyerIdNumber", "buyerName", "buyerTelephone", "agentCode", "agentName"),
-)
-_EXPORT_CANCEL_COPIED = ("customsCode", "copNo", "agentCode", "agentName", "ebcCode", "ebcName")
-_EXPORT_RETURN_COPIED = (
-    *("customsCode", "loctNo", "ebpCode", "ebpName", "ebcCode", "ebcName"),
-    *("logisticsNo", "logisticsCode", "logisticsName", "tradeMode", "agentCode", "agentName"),
-    *("billNo", "trafMode", "trafName", "portCode", "country", "voyageNo"),
-)
-
-
 def _element(side: str, name: str, values: Fields) -> etree._Element:
     """``name`` with the children ``values`` names, in the order our schema declares."""
     element = etree.Element(C + name, nsmap={"ceb": CEB_NS})
@@ -125,34 +99,6 @@ def _element(side: str, name: str, values: Fields) -> etree._Element:
         if field in values:
             etree.SubElement(element, C + field).text = values[field]
     return element
-
-
-def _head(
-    head: Fields,
-    copied: Sequence[str],
-    extra: Fields,
-    overrides: Mapping[str, str | None],
-) -> Fields:
-    values = {
-        "guid": extra.pop("guid"),
-        "appType": "1",
-        "appTime": head.get("appTime", "20240301120000"),
-        "appStatus": "2",
-        **{name: head[name] for name in copied if name in head},
-        **extra,
-    }
-    for name, value in overrides.items():
-        if value is None:
-            values.pop(name, None)
-        else:
-            values[name] = value
-    return values
-
-
-def _check_names(side: str, element: str, overrides: Mapping[str, str | None]) -> None:
-    unknown = set(overrides) - set(field_order(side, element))
-    if unknown:
-        raise KeyError(f"{element} has no {', '.join(sorted(unknown))}")
 
 
 def cancel_document(
@@ -165,14 +111,11 @@ def cancel_document(
     **overrides: str | None,
 ) -> etree._Element:
     """An ``InvtCancel`` element for ``inventory``: CEB623's on import, CEB605's on export."""
-    side_direction, head, _ = inventory_parts(inventory, direction=direction)
-    side = "import" if side_direction is Direction.IMPORT else "export"
-    _check_names(side, "InvtCancel", overrides)
-    copied = _IMPORT_COPIED if side == "import" else _EXPORT_CANCEL_COPIED
-    extra = {"guid": guid, "invtNo": _invt_no(head, invt_no), "reason": reason}
-    if side == "export" and len(head.get("preNo", "")) == 18:
-        extra["preNo"] = head["preNo"]
-    return _element(side, "InvtCancel", _head(head, copied, extra, overrides))
+    side, head, _ = inventory_parts(inventory, direction=direction)
+    values = cancel_fields(
+        head, side, guid=guid, invt_no=invt_no, reason=reason, overrides=overrides
+    )
+    return _element(schema_side(side), "InvtCancel", values)
 
 
 def refund_document(
@@ -191,44 +134,19 @@ def refund_document(
     ``returned`` maps gnum -> quantity to return; by default every line goes back in full. A
     gnum the inventory lacks gets a line of its own (for RETURN_EXCEEDS), made from the first.
     """
-    side_direction, head, inventory_lines = inventory_parts(inventory, lines, direction)
-    side = "import" if side_direction is Direction.IMPORT else "export"
-    _check_names(side, "InvtRefundHead", overrides)
-    by_gnum = {int(line["gnum"]): line for line in inventory_lines}
-    if not by_gnum:
-        raise ValueError("the inventory has no lines to return")
-    if returned is None:
-        returned = {gnum: line["qty"] for gnum, line in by_gnum.items()}
-    extra = {"guid": guid, "invtNo": _invt_no(head, invt_no), "reason": reason}
-    if side == "import":
-        copied: Sequence[str] = _IMPORT_COPIED
-    else:
-        copied = _EXPORT_RETURN_COPIED
-        extra = {
-            **EXPORT_RETURN_DEFAULTS,
-            **{k: head[k] for k in EXPORT_RETURN_DEFAULTS if k in head},
-            "billNo": head.get("billNo") or head.get("logisticsNo", ""),
-            "coElNo": f"RT{head.get('copNo', '')}"[:30],
-            "ieFlag": "I",  # the goods come back in: 出口退货填写I
-            **extra,
-        }
+    side, head, inventory_lines = inventory_parts(inventory, lines, direction)
+    values, refund_lines = refund_fields(
+        head,
+        inventory_lines,
+        side,
+        returned,
+        guid=guid,
+        invt_no=invt_no,
+        reason=reason,
+        overrides=overrides,
+    )
     element = etree.Element(C + "InvtRefund", nsmap={"ceb": CEB_NS})
-    element.append(_element(side, "InvtRefundHead", _head(head, copied, extra, overrides)))
-    first = next(iter(by_gnum.values()))
-    for gnum, qty in returned.items():
-        line = _refund_line(by_gnum.get(gnum, first), gnum, Decimal(_text(qty)))
-        element.append(_element(side, "InvtRefundList", line))
+    element.append(_element(schema_side(side), "InvtRefundHead", values))
+    for line in refund_lines:
+        element.append(_element(schema_side(side), "InvtRefundList", line))
     return element
-
-
-def _refund_line(line: Fields, gnum: int, qty: Decimal) -> Fields:
-    """The refund line of ``qty`` of inventory ``line``; legal quantities in proportion."""
-    out = {k: v for k, v in line.items() if k in ("gcode", "gname", "gmodel", "unit")}
-    out.update(gnum=str(gnum), qty=_text(qty))
-    declared = Decimal(line["qty"]) if line.get("qty") else qty
-    for number, unit in (("qty1", "unit1"), ("qty2", "unit2")):
-        if line.get(number) and line.get(unit):
-            legal = Decimal(line[number])
-            share = legal if qty == declared else (legal * qty / declared).quantize(_FIFTH)
-            out.update({number: _text(share), unit: line[unit]})
-    return out

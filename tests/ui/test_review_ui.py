@@ -1,7 +1,8 @@
 """The review UI in a real browser (issue 5's "done when"): an operator signs in, filters the
 queue, opens a bundle with a payment mismatch, sees both amounts highlighted, releases it with
 a reason, and the manifest entry and the audit record are there; a stale page cannot override
-a newer decision; no ID or phone number appears in clear on any page of a demo run."""
+a newer decision; no ID or phone number appears in clear on any page of a demo run (its cancels
+and returns included)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from service.demo.consignments import Consignment
+from service.demo.lifecycle_play import play_lifecycle
 from service.demo.play import plan, play
 from service.engine.prepare import PII_ELEMENTS
+from service.messages.registry import Kind
 from service.rules.catalogue import RULES
 from tests.e2e.conftest import Deployment, fresh
 from tests.e2e.support import mistaken, wait_until
@@ -182,10 +185,21 @@ def test_no_id_number_appears_in_clear_on_any_page_of_a_demo_run(
 def crawl_a_demo_run(d: Deployment, page: Page) -> None:
     rng = random.Random(5)
     planned = plan(rng, 30)
+    extra: list[tuple[Consignment, list[Kind]]] = []
+
+    async def send_more(more: list[tuple[Consignment, list[Kind]]]) -> None:
+        extra.extend(more)
+        await play(d.server.url, d.keys, more, rng)
+
+    async def the_demo() -> None:
+        await play(d.server.url, d.keys, planned, rng)
+        done = await play_lifecycle(d.server.url, d.keys, planned, rng, send_more)
+        assert {x.state_after for x in done} >= {"cancelled", "returned"}, done
+
     # Playwright's sync API holds this thread's event loop: play from another thread.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, play(d.server.url, d.keys, planned, rng)).result()
-    secrets = clear_personal_data([c for c, _ in planned])
+        pool.submit(asyncio.run, the_demo()).result()
+    secrets = clear_personal_data([c for c, _ in planned + extra])
     assert len(secrets) > 20
 
     sign_in(page, d)
@@ -212,7 +226,7 @@ def crawl_a_demo_run(d: Deployment, page: Page) -> None:
         return html
 
     bundle_links: set[str] = set()
-    for state in ("all", "exception", "pending", "released", "rejected"):
+    for state in ("all", "exception", "pending", "released", "rejected", "cancelled", "returned"):
         page_no = 1
         while True:
             visit(f"/review?state={state}&size=100&page={page_no}")
