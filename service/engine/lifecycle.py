@@ -268,10 +268,11 @@ async def _return(
         for line in inventory.lines
     ):
         changes["state"] = "returned"
-    _event(bundle, row, state, {"kind": "return", "guid": doc.guid, "value": str(value)})
+    reason = scrub(str(getattr(doc, "reason", "") or "")) or None
+    detail = {"kind": "return", "guid": doc.guid, "value": str(value), "reason": reason}
+    _event(bundle, row, state, detail)
     if changes:
         state.change_bundle(bundle, **changes)
-    reason = scrub(str(getattr(doc, "reason", "") or "")) or None
     state.lifecycle.entries.append((bundle, _entry(bundle, "return", state.now, sender, reason)))
 
 
