@@ -32,7 +32,7 @@ from service.messages.receipts import (
     format_return_time,
     receipt_guid,
 )
-from service.messages.registry import MESSAGE_TYPES, Direction, Kind, MessageType
+from service.messages.registry import MESSAGE_TYPES, Direction, MessageType
 
 Row = dict[str, Any]
 
@@ -43,7 +43,8 @@ _FIELD_MAX = 100
 
 # The inventory receipt of each direction (CEB622Message, CEB604Message).
 _INVENTORY_TYPES: dict[Direction, MessageType] = {
-    t.direction: t for t in MESSAGE_TYPES.values() if t.kind is Kind.INVENTORY
+    Direction.IMPORT: MESSAGE_TYPES["CEB621Message"],
+    Direction.EXPORT: MESSAGE_TYPES["CEB603Message"],
 }
 
 
