@@ -320,3 +320,12 @@ def test_a_long_poll_sleeps_through_other_codes_receipts(sleepy: Deployment) -> 
     sleepy.send_all(fresh())
     assert poll.body()["receipts"] == []
     assert poll.returned_at - started >= 1.8
+
+
+def test_the_openapi_document_describes_both_forms(sandan: Deployment) -> None:
+    spec = sandan.client.get("/openapi.json").json()
+    operation = spec["paths"]["/v1/receipts"]["get"]
+    content = operation["responses"]["200"]["content"]
+    assert set(content) >= {"application/json", "application/xml"}
+    assert "sandan:Receipts" in operation["description"]
+    assert {p["name"] for p in operation["parameters"]} == {"after", "limit", "wait"}
