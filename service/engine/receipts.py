@@ -78,6 +78,7 @@ def _row(
     *,
     invt_no: str | None = None,
     bundle_id: int | None = None,
+    return_time: str | None = None,
 ) -> Row:
     """A ``receipts`` row with the values its XML will carry: the guid and the returnInfo
     as ``build_receipt`` writes them, so the JSON and the XML form say the same."""
@@ -88,7 +89,7 @@ def _row(
         "invt_no": invt_no,
         "bundle_id": bundle_id,
         "return_status": return_status,
-        "return_time": format_return_time(now),
+        "return_time": return_time or format_return_time(now),
         "return_info": (info.strip() or STATUS_TEXT.get(return_status, return_status))[
             :RETURN_INFO_MAX
         ],
@@ -114,6 +115,7 @@ class IntakeReceipts:
         """One row per document that got an outcome of its own, in the message's order;
         ``outcomes``: the batch's, for the ``stored`` documents."""
         decided = dict(zip(self.stored, outcomes, strict=True))
+        return_time = format_return_time(now)
         out: list[Row] = []
         for index, result in enumerate(self.results):
             outcome = decided.get(index, result.outcome)
@@ -129,6 +131,7 @@ class IntakeReceipts:
                     return_info(outcome),
                     now,
                     invt_no=outcome.invt_no,
+                    return_time=return_time,
                 )
             )
         return out
