@@ -106,6 +106,15 @@ class Settings(BaseSettings):
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_REQUIRED_SETS.items()}
     )
 
+    # --- after the decision (SPEC §10) -------------------------------------------------
+    # A released import consignment may be cancelled this many days after its release
+    # (CANCEL_TOO_LATE after); unset: no limit, only the state decides.
+    cancel_window_days: float | None = Field(default=None, gt=0)
+    # Returns (退货) are applied for at most this long after the release: import 30 days
+    # (GACC 2020 No.45), export 183 (re-imported within 6 months of export).
+    return_window_days: float = Field(default=30, gt=0)
+    export_return_window_days: float = Field(default=183, gt=0)
+
     # --- rule thresholds (SPEC §5) -------------------------------------------------------
     single_limit_cny: Decimal = Decimal("5000")
     annual_limit_cny: Decimal = Decimal("26000")

@@ -28,6 +28,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("invt_no", sa.String(length=18), nullable=True))
         batch.add_column(sa.Column("cancelled_at", _TS, nullable=True))
         batch.create_unique_constraint(op.f("uq_bundles_invt_no"), ["invt_no"])
+    with op.batch_alter_table("manifest") as batch:
+        batch.add_column(sa.Column("invt_no", sa.String(length=18), nullable=True))
     op.create_table(
         "bundle_returns",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
@@ -69,6 +71,8 @@ def downgrade() -> None:
     op.drop_table("receipts")
     op.drop_index(op.f("ix_bundle_returns_bundle_id"), table_name="bundle_returns")
     op.drop_table("bundle_returns")
+    with op.batch_alter_table("manifest") as batch:
+        batch.drop_column("invt_no")
     with op.batch_alter_table("bundles") as batch:
         batch.drop_constraint(op.f("uq_bundles_invt_no"), type_="unique")
         batch.drop_column("cancelled_at")

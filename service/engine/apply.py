@@ -13,10 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.engine.batch import BatchState, Row, bundle_key, waybill_point
 from service.engine.incoming import IncomingDocument, Outcome
+from service.engine.invt_no import invt_no_for
+from service.engine.lifecycle import apply_lifecycle, is_lifecycle
+from service.engine.lifecycle_writes import AFTER_DECISION
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
 
 __all__ = ["BatchState", "apply_document", "bundle_key", "meeting_points"]
+
+# A release is final, and so is what follows it (SPEC §10): nothing replaces what it was
+# made on.
+_FINAL = frozenset({"released"}) | AFTER_DECISION
 
 
 def meeting_points(inc: IncomingDocument) -> list[str]:
@@ -51,15 +58,23 @@ async def apply_document(
             f"guid {doc.guid} was already used by this sender for a different {kind}",
         )
 
+    if is_lifecycle(inc):
+        return await apply_lifecycle(conn, sender, inc, state)
+
     bundle = await _bundle_for(conn, inc, state)
+    if bundle is not None and bundle["state"] == "cancelled":
+        return Outcome.rejected(
+            "BUNDLE_CANCELLED",
+            f"bundle {bundle['ebp_code']}/{bundle['order_no']} was cancelled",
+        )
     if (
         bundle is not None
-        and bundle["state"] == "released"
+        and bundle["state"] in _FINAL
         and not await _late_addition(conn, bundle, inc, state)
     ):
         return Outcome.rejected(
             "ALREADY_DECIDED",
-            f"bundle {bundle['ebp_code']}/{bundle['order_no']} is already released",
+            f"bundle {bundle['ebp_code']}/{bundle['order_no']} is already {bundle['state']}",
         )
     previous = await state.latest_version(conn, inc, bundle)
     if previous is not None and doc.appTime <= previous["app_time"]:
@@ -100,7 +115,7 @@ async def apply_document(
     if bundle is None:
         return Outcome.accepted()
     await _touch(conn, bundle, inc, row, state)
-    return Outcome.accepted()
+    return Outcome.accepted_with(bundle["invt_no"] if isinstance(doc, Inventory) else None)
 
 
 async def _late_addition(
@@ -148,6 +163,10 @@ async def _touch(
         state.name_waybill(bundle, (doc.logisticsCode, doc.logisticsNo) if named else None)
         if named:
             claimed += await _claim_named_waybill(conn, bundle, doc, state)
+        if named and bundle["invt_no"] is None:
+            number = invt_no_for(doc.customsCode, doc.direction, state.now, bundle_id)
+            state.change_bundle(bundle, invt_no=number)
+            state.by_invt_no[number] = bundle
     version = state.bump(bundle)
     if version == 1 and doc.direction is Direction.IMPORT:
         claimed += await _claim_waiting_by_order(conn, bundle_id, bundle["order_no"], state)

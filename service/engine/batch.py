@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.engine import decoded
 from service.engine.incoming import IncomingDocument
-from service.messages.documents import Document, Inventory, Logistics
+from service.engine.lifecycle_writes import LifecycleWrites, Windows
+from service.messages.documents import Document, Inventory, Logistics, document_from_json
 from service.messages.registry import Kind
-from service.store import bundles, documents
+from service.store import bundles, documents, returns
 from service.store.dialect import advisory_locks
 
 Row = dict[str, Any]
@@ -32,12 +33,25 @@ WaybillKey = tuple[str, str]
 _UNWRITTEN = 2**62
 
 
+# The kinds that name their bundle by (ebpCode, orderNo). Waybills meet theirs through
+# secondary keys; lifecycle documents (cancel, return) through the invtNo.
+_KEYED = frozenset({Kind.ORDER.value, Kind.PAYMENT.value, Kind.INVENTORY.value})
+
+
 def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
     """The primary key a document names, if it names one (waybills never do)."""
     doc = inc.document
-    if doc.kind is Kind.LOGISTICS:
+    if doc.kind.value not in _KEYED:
         return None
     return (doc.ebpCode, doc.orderNo)  # type: ignore[attr-defined]
+
+
+def invt_no_named(inc: IncomingDocument) -> str | None:
+    """The invtNo a lifecycle document names its consignment by."""
+    doc = inc.document
+    if doc.kind.value in _KEYED or doc.kind is Kind.LOGISTICS:
+        return None
+    return getattr(doc, "invtNo", None)
 
 
 def waybill_key(inc: IncomingDocument) -> WaybillKey | None:
@@ -96,6 +110,12 @@ class BatchState:
     remembered: list[decoded.Key] = field(default_factory=list)
     updates: dict[int, Row] = field(default_factory=dict)
     pending_refs: list[tuple[Row, Row]] = field(default_factory=list)
+    # SPEC §10: invtNo -> the held bundle it names; the limits lifecycle documents are
+    # judged by, what they leave for the deciding step, and the returns read so far
+    by_invt_no: dict[str, Row] = field(default_factory=dict)
+    windows: Windows = field(default_factory=Windows)
+    lifecycle: LifecycleWrites = field(default_factory=LifecycleWrites)
+    returns: dict[int, list[Row]] = field(default_factory=dict)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -103,7 +123,14 @@ class BatchState:
         self, conn: AsyncConnection, incoming: list[IncomingDocument], sender_of: list[str]
     ) -> None:
         keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
-        self.bundles = await bundles.ensure(conn, keys, self.now, self.deadline)
+        invt_nos = [n for inc in incoming if (n := invt_no_named(inc))]
+        # an invtNo never moves to another bundle: read before the locks, then locked with
+        # the bundles the batch names
+        invt_keys = await bundles.keys_by_invt_no(conn, invt_nos) if invt_nos else {}
+        self.bundles = await bundles.ensure(
+            conn, keys + list(invt_keys.values()), self.now, self.deadline
+        )
+        self.by_invt_no = {no: self.bundles[key] for no, key in invt_keys.items()}
         ids = sorted(int(b["id"]) for b in self.bundles.values())
         numbers = sorted({k for inc in incoming if (k := waybill_key(inc)) is not None})
         order_nos = sorted({order_no for _, order_no in self.bundles})
@@ -265,6 +292,41 @@ class BatchState:
         if row["id"] is None:
             self.pending_refs.append((detail, row))
         self.record(bundle_id, version, event, detail)
+
+    def change_bundle(self, bundle: Row, **values: Any) -> None:
+        """Change a held bundle's columns, written at ``take_bundle_writes``."""
+        bundle.update(values)
+        self.bundle_changes.setdefault(int(bundle["id"]), {}).update(values)
+
+    # --- after the decision (SPEC §10) ---------------------------------------------------
+
+    async def inventory_of(self, conn: AsyncConnection, bundle: Row) -> Inventory | None:
+        """The bundle's current inventory (this batch's versions included)."""
+        await self.flush_documents(conn)
+        rows = (await documents.current_in_bundles(conn, [int(bundle["id"])]))[int(bundle["id"])]
+        found = [r for r in rows if r["kind"] == Kind.INVENTORY.value]
+        if not found:
+            return None
+        newest = max(found, key=lambda r: (r["app_time"], r["id"]))
+        doc = document_from_json(Kind.INVENTORY, newest["data"])
+        return doc if isinstance(doc, Inventory) else None
+
+    async def returns_of(self, conn: AsyncConnection, bundle: Row) -> list[Row]:
+        """Every return recorded on the bundle, this batch's included."""
+        bundle_id = int(bundle["id"])
+        if bundle_id not in self.returns:
+            self.returns.update(await returns.for_bundles(conn, [bundle_id]))
+        return self.returns[bundle_id]
+
+    async def add_return(
+        self, conn: AsyncConnection, bundle: Row, document: Row, record: Row
+    ) -> None:
+        """Record a return on the bundle, naming its (now written) document row."""
+        history = await self.returns_of(conn, bundle)
+        await self.flush_documents(conn)
+        row = {**record, "document_id": document["id"]}
+        await returns.record(conn, row)
+        history.append(row)
 
     # --- documents -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,7 +11,7 @@ from service.clock import iso
 from service.engine.decide import current_documents
 from service.queue.manifest import entry_json
 from service.security.keys import Caller
-from service.store import bundles, documents, events, manifest
+from service.store import bundles, documents, events, manifest, returns
 
 _DETAIL_KEYS_SHOWN = (
     "kind",
@@ -23,6 +24,8 @@ _DETAIL_KEYS_SHOWN = (
     "seq",
     "rules",
     "reason",
+    "stateBefore",
+    "value",
 )
 
 
@@ -69,6 +72,20 @@ def _document_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def return_json(row: dict[str, Any]) -> dict[str, Any]:
+    """One return as SPEC §10 shows it: amounts as decimal strings, exactly as computed
+    (the line values' sum, not the column's fixed scale)."""
+    return {
+        "invtNo": row["invt_no"],
+        "at": iso(row["at"]),
+        "value": str(sum((Decimal(line["value"]) for line in row["lines"]), Decimal(0))),
+        "lines": [
+            {"gnum": int(line["gnum"]), "qty": line["qty"], "value": line["value"]}
+            for line in row["lines"]
+        ],
+    }
+
+
 async def load_bundle(
     conn: AsyncConnection, ebp_code: str, order_no: str, caller: Caller
 ) -> dict[str, Any] | None:
@@ -105,11 +122,16 @@ async def load_bundle(
         },
         "state": bundle["state"],
         "version": bundle["version"],
+        "invtNo": bundle["invt_no"],
         "documents": docs_json,
         "missing": bundle["missing"],
         "findings": bundle["findings"],
         "deadline": iso(bundle["deadline_at"]),
         "decidedAt": iso(bundle["decided_at"]),
+        "cancelledAt": iso(bundle["cancelled_at"]),
+        "returns": [
+            return_json(r) for r in (await returns.for_bundles(conn, [bundle["id"]]))[bundle["id"]]
+        ],
         "decisions": [entry_json(r) for r in await manifest.for_bundle(conn, bundle["id"])],
         "history": history,
     }

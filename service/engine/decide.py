@@ -21,6 +21,7 @@ from service.clock import as_utc
 from service.config import Settings
 from service.engine import decoded
 from service.engine.context import rule_context
+from service.engine.lifecycle_writes import AFTER_DECISION, LifecycleWrites
 from service.engine.receipts import decision_receipt
 from service.messages.documents import Document, Order, document_from_json
 from service.messages.registry import Direction, Kind
@@ -131,6 +132,7 @@ async def decide_many(
     changes: Sequence[tuple[int, dict[str, Any]]] = (),
     history: Sequence[dict[str, Any]] = (),
     receipts: Sequence[dict[str, Any]] = (),
+    lifecycle: LifecycleWrites | None = None,
 ) -> list[Decided]:
     """Re-evaluate (locked) bundles in id order, as judging them one after the other would,
     with a fixed number of statements however many there are: reads first, rules in memory
@@ -138,11 +140,20 @@ async def decide_many(
 
     ``held``: the bundles' rows as the caller holds them (locked, with ``changes`` applied),
     instead of reading them; ``changes`` and ``history``: bundle updates and events the
-    caller has not written yet, written here together with the decisions' own; ``receipts``:
-    rows of the receipts feed the caller has not issued yet, issued before the decisions'."""
+    caller has not written yet, written here together with the decisions' own;
+    ``lifecycle``: what the batch's cancels and returns leave (manifest entries, ledger
+    refunds), written with them, the refunds' buyer-years held like the releases';
+    ``receipts``: rows of the receipts feed the caller has not issued yet, issued before the
+    decisions'."""
     ids = sorted(set(bundle_ids))
     plan = _Plan(now, saves=list(changes), events=list(history), receipts=list(receipts))
+    refunds = lifecycle.ledger if lifecycle is not None else {}
+    if lifecycle is not None:
+        for bundle, entry in lifecycle.entries:
+            plan.decisions.append(_Pending(bundle, _lifecycle_entry(bundle, entry), []))
     if not ids:
+        await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in refunds))
+        plan.ledger.update(refunds)
         await plan.write(conn)
         return []
     rows = {i: held[i] for i in ids} if held is not None else await bundles.get_many(conn, ids)
@@ -152,8 +163,12 @@ async def decide_many(
     keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
     # Two workers releasing orders of one buyer at once must not both read the total from
     # before the other's release (ANNUAL_LIMIT): the buyer-year is held until commit.
-    await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in keys))
+    await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in keys | set(refunds)))
     totals = await ledger.year_totals(conn, keys)
+    for key, amount in refunds.items():
+        plan.ledger[key] = plan.ledger.get(key, Decimal(0)) + amount
+        if key in totals:
+            totals[key] += amount  # a bundle of this buyer judged next sees the refund
     for bundle, docs in judged:
         _judge(plan, bundle, docs, totals, settings)
     return await plan.write(conn, rows)
@@ -217,7 +232,12 @@ class _Plan:
             self.event(
                 pending.bundle,
                 "decision",
-                {"decision": entry["decision"], "by": ENGINE, "seq": seq, "rules": pending.rules},
+                {
+                    "decision": entry["decision"],
+                    "by": entry["by"],
+                    "seq": seq,
+                    "rules": pending.rules,
+                },
             )
             out.append(
                 Decided(
@@ -243,6 +263,8 @@ def _judge(
     totals: dict[tuple[str, int], Decimal],
     settings: Settings,
 ) -> None:
+    if bundle["state"] in AFTER_DECISION:
+        return  # cancelled, returned, closed: nothing more is decided
     released = bundle["state"] == "released"
     key = ledger_key(docs.order)
     year_total = totals[key] if key else Decimal(0)
@@ -268,6 +290,17 @@ def _judge(
             values["state"] = "pending"
         return
     _record(plan, bundle, docs, result, values, key, totals)
+
+
+def _lifecycle_entry(bundle: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """A cancel's or return's manifest entry, on the bundle version it produced; shaped like
+    the engine's (no ``engine_version``: it is not a judgement of that version)."""
+    return {
+        "id": str(uuid.uuid4()),
+        "bundle_version": bundle["version"],
+        "engine_version": None,
+        **entry,
+    }
 
 
 def _summary(result: Evaluation, docs: BundleDocuments) -> dict[str, Any]:
@@ -317,10 +350,12 @@ def _record(
         "direction": values["direction"],
         # The regime the bundle was judged under: a nonsense declaration does not name it.
         "regime": result.regime.effective,
+        "invt_no": bundle.get("invt_no"),
         "decision": decision,
         "rules": rules,
         "decided_at": plan.now,
         "by": ENGINE,
+        "reason": None,
     }
     plan.decisions.append(_Pending(bundle, entry, rules))
     values["state"] = "released" if decision == "release" else "exception"

@@ -39,6 +39,11 @@ class Outcome:
         return cls("accepted", RETURN_ACCEPTED)
 
     @classmethod
+    def accepted_with(cls, invt_no: str | None) -> Outcome:
+        """Accepted, for the consignment of ``invt_no`` (an inventory or lifecycle document)."""
+        return cls("accepted", RETURN_ACCEPTED, invt_no=invt_no)
+
+    @classmethod
     def rejected(
         cls, code: str, message: str, path: str | None = None, return_status: str | None = None
     ) -> Outcome:

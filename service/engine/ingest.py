@@ -34,7 +34,14 @@ class IngestResult:
     def to_receipt(self, now: datetime) -> bytes:
         """The customs return message (CEB312/412/512/622) answering this message."""
         items = [
-            ReceiptItem(d.guid, d.receipt_fields, d.outcome.return_status, _return_info(d.outcome))
+            ReceiptItem(
+                d.guid,
+                {**d.receipt_fields, "invtNo": d.outcome.invt_no}
+                if d.outcome.invt_no
+                else d.receipt_fields,
+                d.outcome.return_status,
+                _return_info(d.outcome),
+            )
             for d in self.documents
         ]
         return build_receipt(self.message_type, items, format_return_time(now))
@@ -46,7 +53,7 @@ class IngestResult:
                 {
                     "guid": d.guid,
                     "kind": d.kind,
-                    "key": d.key,
+                    "key": {**d.key, "invtNo": d.outcome.invt_no} if d.outcome.invt_no else d.key,
                     "status": d.outcome.status,
                     "returnStatus": d.outcome.return_status,
                     "errors": d.outcome.errors,

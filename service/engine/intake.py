@@ -25,6 +25,7 @@ from service.engine import decoded
 from service.engine.apply import BatchState, apply_document, meeting_points
 from service.engine.decide import Decided, decide_many
 from service.engine.incoming import IncomingDocument, Outcome
+from service.engine.lifecycle_writes import Windows
 from service.engine.receipts import IntakeReceipts
 from service.errors import ServiceUnavailable
 from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
@@ -197,7 +198,16 @@ class IntakeBatcher:
 
     async def _apply(self, batch: list[_Submission]) -> tuple[list[list[Outcome]], list[Decided]]:
         now = self._clock()
-        state = BatchState(now, timedelta(seconds=self._settings.bundle_deadline_seconds))
+        settings = self._settings
+        state = BatchState(
+            now,
+            timedelta(seconds=settings.bundle_deadline_seconds),
+            windows=Windows(
+                settings.cancel_window_days,
+                settings.return_window_days,
+                settings.export_return_window_days,
+            ),
+        )
         results: list[list[Outcome]] = []
         phase = _PhaseTimer()
         committing = False
@@ -241,6 +251,7 @@ class IntakeBatcher:
                     held=state.by_id,
                     changes=changes,
                     history=history,
+                    lifecycle=state.lifecycle,
                     receipts=issued,
                 )
                 phase("decide")

@@ -279,4 +279,5 @@ async def _manifest_entry(
         "area_code": inventory.areaCode if inventory else None,
         "direction": bundle["direction"],
         "regime": regime,
+        "invt_no": bundle["invt_no"],
     }

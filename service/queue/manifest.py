@@ -52,12 +52,14 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
         "orderNo": row["order_no"],
         "logisticsCode": row["logistics_code"],
         "logisticsNo": row["logistics_no"],
+        "invtNo": row.get("invt_no"),
         "regime": row["regime"],
         "direction": row["direction"],
         "decision": row["decision"],
         "rules": row["rules"],
         "decidedAt": iso(row["decided_at"]),
         "by": row["by"],
+        "reason": row.get("reason"),
     }
 
 

@@ -38,6 +38,13 @@ class Code(StrEnum):
     GUID_CONFLICT = "GUID_CONFLICT"
     STALE = "STALE"
     ALREADY_DECIDED = "ALREADY_DECIDED"
+    LIFECYCLE_UNKNOWN = "LIFECYCLE_UNKNOWN"
+    LIFECYCLE_KEY_MISMATCH = "LIFECYCLE_KEY_MISMATCH"
+    CANCEL_TOO_LATE = "CANCEL_TOO_LATE"
+    BUNDLE_CANCELLED = "BUNDLE_CANCELLED"
+    RETURN_NOT_RELEASED = "RETURN_NOT_RELEASED"
+    RETURN_TOO_LATE = "RETURN_TOO_LATE"
+    RETURN_EXCEEDS = "RETURN_EXCEEDS"
     ORDER_PAID_FORMULA = "ORDER_PAID_FORMULA"
     ORDER_LINE_TOTAL = "ORDER_LINE_TOTAL"
     ORDER_GOODS_VALUE = "ORDER_GOODS_VALUE"
@@ -142,6 +149,57 @@ _SPECS = (
         _IN,
         "该票货物已放行，不能再变更或删除",
         "The consignment is already released and can no longer be changed or deleted",
+    ),
+    # --- after the decision (SPEC §10) --------------------------------------------------
+    RuleSpec(
+        Code.LIFECYCLE_UNKNOWN,
+        _E,
+        _IN,
+        "未找到对应的清单（清单编号或运单编号不存在）",
+        "No consignment has that invtNo (or waybill number)",
+    ),
+    RuleSpec(
+        Code.LIFECYCLE_KEY_MISMATCH,
+        _E,
+        _IN,
+        "申请单的订单、运单或企业信息与清单编号对应的清单不一致",
+        "The document's order, waybill or enterprise codes disagree with the inventory its "
+        "invtNo names",
+    ),
+    RuleSpec(
+        Code.CANCEL_TOO_LATE,
+        _E,
+        _IN,
+        "清单状态不允许撤销",
+        "The consignment can no longer be cancelled in its state",
+    ),
+    RuleSpec(
+        Code.BUNDLE_CANCELLED,
+        _E,
+        _IN,
+        "该票清单已撤销，不再接受相关单证",
+        "The consignment was cancelled: no further document is taken for it",
+    ),
+    RuleSpec(
+        Code.RETURN_NOT_RELEASED,
+        _E,
+        _IN,
+        "清单未放行，不能申请退货",
+        "A return needs a released (or departed) consignment",
+    ),
+    RuleSpec(
+        Code.RETURN_TOO_LATE,
+        _E,
+        _IN,
+        "已超过退货申请期限",
+        "The return is applied for after the return window",
+    ),
+    RuleSpec(
+        Code.RETURN_EXCEEDS,
+        _E,
+        _IN,
+        "退货商品项号不存在或退货数量超过清单申报数量",
+        "A return line names a gnum the inventory lacks, or returns more than was released",
     ),
     # --- collision (SPEC §5.2) ----------------------------------------------------------
     RuleSpec(

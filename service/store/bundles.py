@@ -132,6 +132,19 @@ async def get_by_key(conn: AsyncConnection, ebp_code: str, order_no: str) -> Row
     return dict(row) if row else None
 
 
+async def keys_by_invt_no(conn: AsyncConnection, invt_nos: list[str]) -> dict[str, tuple[str, str]]:
+    """invtNo -> the (ebpCode, orderNo) of the bundle it was given to, for those that exist.
+    An invtNo never moves to another bundle, so this may be read before the bundles are
+    locked."""
+    wanted = sorted(set(invt_nos))
+    if not wanted:
+        return {}
+    stmt = select(bundles.c.invt_no, bundles.c.ebp_code, bundles.c.order_no).where(
+        bundles.c.invt_no.in_(wanted)
+    )
+    return {str(r[0]): (str(r[1]), str(r[2])) for r in (await conn.execute(stmt)).all()}
+
+
 async def lock_related(
     conn: AsyncConnection,
     waybills: list[tuple[str, str]],

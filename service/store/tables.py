@@ -154,6 +154,9 @@ manifest = Table(
     Column("area_code", String(18), nullable=True),
     Column("direction", String(1), nullable=True),
     Column("regime", String(4), nullable=True),
+    # the bundle's 清单编号 when it has one (SPEC §10)
+    Column("invt_no", String(18), nullable=True),
+    # release | exception | reject | cancel | return | close
     Column("decision", String(10), nullable=False),
     Column("rules", JSON, nullable=False),
     Column("decided_at", Timestamp, nullable=False),

@@ -90,10 +90,14 @@ def test_accepted_answer(sandan: Deployment, kind: Kind) -> None:
     root = etree.fromstring(body)
     assert answer["message"] == {"guid": root.get("guid"), "type": etree.QName(root).localname}
     [document] = answer["documents"]
+    key = {name: head(c, kind)[name] for name in KEY_FIELDS[kind]}
+    if kind is Kind.INVENTORY:  # SPEC §10: the 清单编号 it was given
+        assert len(document["key"]["invtNo"]) == 18
+        key["invtNo"] = document["key"]["invtNo"]
     assert document == {
         "guid": head(c, kind)["guid"],
         "kind": kind.value,
-        "key": {name: head(c, kind)[name] for name in KEY_FIELDS[kind]},
+        "key": key,
         "status": "accepted",
         "returnStatus": "120",
         "errors": [],

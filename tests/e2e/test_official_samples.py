@@ -40,6 +40,7 @@ documents):
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -289,12 +290,16 @@ def test_keys_in_answers(runs: dict[str, Played], run: str) -> None:
         "logisticsCode": WAYBILL[0],
         "logisticsNo": WAYBILL[1],
     }
-    assert answers["CEB621"][0]["key"] == {
+    key = dict(answers["CEB621"][0]["key"])
+    invt_no = key.pop("invtNo")
+    assert key == {
         "ebpCode": INVENTORY_BUNDLE[0],
         "orderNo": INVENTORY_BUNDLE[1],
         "logisticsCode": WAYBILL[0],
         "logisticsNo": WAYBILL[1],
     }
+    # SPEC §10: the sample's customsCode 3700, the year, I, a 9-digit sequence
+    assert re.fullmatch(r"3700\d{4}I\d{9}", invt_no), invt_no
 
 
 # --- matching ------------------------------------------------------------------------------
