@@ -120,7 +120,8 @@ def test_a_release_tells_the_inventory_sender_800(
     ]
     decision = page["receipts"][-1]
     assert decision["returnInfo"] == "放行 released"
-    assert decision["invtNo"] == bundle.get("invtNo")
+    assert bundle["invtNo"] and decision["invtNo"] == bundle["invtNo"]
+    assert page["receipts"][0]["invtNo"] == bundle["invtNo"]
     # the other senders hear of their own documents only
     for role in ("platform", "payment", "logistics"):
         page = receipts(sandan, role, after=since[role])
@@ -231,6 +232,7 @@ def test_the_xml_form_holds_each_receipt_as_its_valid_ceb_message(
         assert item.findtext(f"{{{CEB_NS}}}guid") == receipt["guid"]
         assert item.findtext(f"{{{CEB_NS}}}returnStatus") == receipt["returnStatus"]
         assert item.findtext(f"{{{CEB_NS}}}returnTime") == receipt["returnTime"]
+        assert item.findtext(f"{{{CEB_NS}}}invtNo") == receipt["invtNo"]
     assert [r["messageType"] for r in page["receipts"]] == ["CEB622Message"] * 2 + [
         "CEB604Message"
     ] * 2

@@ -160,7 +160,10 @@ async def test_a_release_tells_the_inventory_sender_800(pipelines: PipelineFacto
         ]
         decision = issued[-1]
         assert decision["return_info"] == "放行 released"
+        assert row["invt_no"] is not None
         assert (decision["bundle_id"], decision["invt_no"]) == (row["id"], row["invt_no"])
+        # the inventory's intake receipt names the invtNo it was given; the others none
+        assert [r["invt_no"] for r in issued] == [None, None, None, row["invt_no"], row["invt_no"]]
         inventory = c.inventory
         assert decision["fields"] == {
             "customsCode": inventory["customsCode"],
