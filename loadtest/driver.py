@@ -22,7 +22,7 @@ from loadtest.traffic import Message
 from service.demo.consignments import clean_import, message_of
 from service.demo.exports import clean_export
 from service.demo.play import KIND_ROLE
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 
 # A copCode no key acts for: warm-up documents are parsed and checked, then refused.
 _NOBODY = "0000000000"
@@ -79,7 +79,7 @@ async def warm_up(url: str, keys: dict[str, str]) -> None:
     samples = [clean_import(rng, 1), clean_export(rng, 1)]
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         for consignment in samples:
-            for kind in Kind:
+            for kind in BUNDLE_KINDS:
                 await client.post(
                     "/v1/messages",
                     content=message_of([consignment], kind, _NOBODY),

@@ -23,7 +23,7 @@ from service.demo.consignments import Consignment, clean_import, message_of
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
 from service.demo.mistakes import MISMATCHES, with_mistake
 from service.demo.play import KIND_ROLE, VARIANTS
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 
 
 def _decides_before_deadline(direction: str, code: str) -> bool:
@@ -135,7 +135,7 @@ def plan(config: TrafficConfig) -> list[Planned]:
         kinds = (
             (Kind.ORDER, Kind.LOGISTICS, Kind.INVENTORY)
             if direction == "E" and regime == "9810"
-            else tuple(Kind)
+            else BUNDLE_KINDS
         )
         required = frozenset(Kind(k) for k in DEFAULT_REQUIRED_SETS[direction + regime])
         out.append(

@@ -37,6 +37,10 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB412Message",
         "CEB512Message",
         "CEB622Message",
+        "CEB623Message",
+        "CEB625Message",
+        "CEB624Message",
+        "CEB626Message",
     ),
     "export": (
         "CEB303Message",
@@ -47,6 +51,10 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB404Message",
         "CEB506Message",
         "CEB604Message",
+        "CEB605Message",
+        "CEB213Message",
+        "CEB606Message",
+        "CEB214Message",
     ),
 }
 

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from service.messages.registry import BUNDLE_KINDS
+
 DEVELOPMENT_PII_KEY = "sandan-development-pii-key-change-me"
 DEVELOPMENT_SESSION_SECRET = "sandan-development-session-secret-change-me"
 
@@ -228,7 +230,7 @@ class Settings(BaseSettings):
     @field_validator("required_sets", mode="after")
     @classmethod
     def _known_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        kinds = {"order", "payment", "logistics", "inventory"}
+        kinds = {kind.value for kind in BUNDLE_KINDS}
         for regime, needed in value.items():
             unknown = set(needed) - kinds
             if unknown:

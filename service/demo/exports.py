@@ -19,7 +19,7 @@ from typing import Any
 
 from service.demo.compose import new_guid
 from service.demo.consignments import DEMO_PARTIES, GOODS, Consignment, Parties
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 
 ORDER_TYPE = {"9610": "E", "1210": "E", "9710": "B", "9810": "W"}
 # Destination country and port per consignment: (country code, port of destination)
@@ -183,7 +183,7 @@ def kinds_to_send(c: Consignment) -> list[Kind]:
     """The documents a clean consignment of its regime sends: 9810 books, it is not paid."""
     if c.direction == "E" and c.regime == "9810":
         return [Kind.ORDER, Kind.LOGISTICS, Kind.INVENTORY]
-    return list(Kind)
+    return list(BUNDLE_KINDS)
 
 
 def _line_total(c: Consignment) -> None:

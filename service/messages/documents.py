@@ -12,120 +12,67 @@ digest for comparisons — so equality between documents still works and nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, ClassVar
 
+from service.messages.lifecycle_documents import InvtCancel, InvtRefund, RefundLine
+from service.messages.records import (
+    Document,
+    Pii,
+    PiiKind,
+    Protector,
+    Record,
+    Value,
+    int_field,
+    money_field,
+    pii_field,
+)
 from service.messages.registry import Direction, Kind
 
-
-class PiiKind(StrEnum):
-    ID_NUMBER = "id"
-    PHONE = "phone"
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Pii:
-    """A protected personal value: compare by ``digest``, show ``masked``."""
-
-    masked: str
-    digest: str
-    # For ID numbers: whether the GB 11643 check holds (18 characters, right check digit).
-    id_check: bool | None = None
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Pii) and other.digest == self.digest
-
-    def __hash__(self) -> int:
-        return hash(self.digest)
-
-    def __str__(self) -> str:
-        return self.masked
-
-    def to_json(self) -> dict[str, Any]:
-        return {"masked": self.masked, "digest": self.digest, "idCheck": self.id_check}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Pii:
-        return cls(data["masked"], data["digest"], data.get("idCheck"))
-
-
-Protector = Callable[[str, PiiKind], Pii]
-Value = str | int | Decimal | Pii | None
-
-
-def _pii(kind: PiiKind) -> Any:
-    return field(default=None, metadata={"pii": kind})
-
-
-def _money() -> Any:
-    return field(default=None, metadata={"type": Decimal})
-
-
-def _int() -> Any:
-    return field(default=None, metadata={"type": int})
+__all__ = [
+    "DOCUMENT_TYPES",
+    "Document",
+    "Inventory",
+    "InventoryLine",
+    "InvtCancel",
+    "InvtRefund",
+    "Logistics",
+    "Order",
+    "OrderLine",
+    "Payment",
+    "Pii",
+    "PiiKind",
+    "Protector",
+    "Record",
+    "RefundLine",
+    "Value",
+    "document_from_json",
+    "field_kinds",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class _Record:
-    """Shared conversion between typed records and their JSON form."""
-
-    def to_json(self) -> dict[str, Any]:
-        # Every stored document goes through here on the intake path: field names come from
-        # a per-class tuple and values are told apart by exact type, the common ones first.
-        out: dict[str, Any] = {}
-        for name in _field_names(type(self)):
-            value = getattr(self, name)
-            kind = type(value)
-            if value is None or kind is str or kind is int:
-                out[name] = value
-            elif kind is Decimal:
-                out[name] = str(value)
-            elif kind is Pii:
-                out[name] = value.to_json()
-            elif kind is tuple:
-                out[name] = [item.to_json() for item in value]
-            elif isinstance(value, StrEnum):
-                out[name] = value.value
-            elif isinstance(value, Pii | Decimal):
-                out[name] = value.to_json() if isinstance(value, Pii) else str(value)
-            else:
-                out[name] = value
-        return out
-
-
-_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _field_names(cls: type[Any]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
-
-
-@dataclass(frozen=True, slots=True)
-class OrderLine(_Record):
-    gnum: int = _int()
+class OrderLine(Record):
+    gnum: int = int_field()
     itemNo: str | None = None
     itemName: str | None = None
     gmodel: str | None = None
     itemDescribe: str | None = None
     barCode: str | None = None
     unit: str | None = None
-    qty: Decimal | None = _money()
-    price: Decimal | None = _money()
-    totalPrice: Decimal | None = _money()
+    qty: Decimal | None = money_field()
+    price: Decimal | None = money_field()
+    totalPrice: Decimal | None = money_field()
     currency: str | None = None
     country: str | None = None
     note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class InventoryLine(_Record):
-    gnum: int = _int()
+class InventoryLine(Record):
+    gnum: int = int_field()
     itemRecordNo: str | None = None
     itemNo: str | None = None
     itemName: str | None = None
@@ -136,41 +83,21 @@ class InventoryLine(_Record):
     country: str | None = None
     tradeCountry: str | None = None
     currency: str | None = None
-    qty: Decimal | None = _money()
+    qty: Decimal | None = money_field()
     unit: str | None = None
-    qty1: Decimal | None = _money()
+    qty1: Decimal | None = money_field()
     unit1: str | None = None
-    qty2: Decimal | None = _money()
+    qty2: Decimal | None = money_field()
     unit2: str | None = None
-    price: Decimal | None = _money()
-    totalPrice: Decimal | None = _money()
+    price: Decimal | None = money_field()
+    totalPrice: Decimal | None = money_field()
     note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Document(_Record):
-    """Fields every CEB document head carries."""
-
-    kind: ClassVar[Kind]
-    line_type: ClassVar[type[_Record] | None] = None
-
-    direction: Direction = Direction.IMPORT
-    guid: str = ""
-    appType: str = "1"
-    appTime: str = ""
-    appStatus: str = "2"
-    note: str | None = None
-
-    @property
-    def key(self) -> dict[str, str]:
-        """The natural key customs uses for this kind (SPEC §2), for answers and receipts."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
 class Order(Document):
     kind: ClassVar[Kind] = Kind.ORDER
-    line_type: ClassVar[type[_Record] | None] = OrderLine
+    line_type: ClassVar[type[Record] | None] = OrderLine
 
     orderType: str | None = None
     orderNo: str = ""
@@ -178,23 +105,23 @@ class Order(Document):
     ebpName: str | None = None
     ebcCode: str | None = None
     ebcName: str | None = None
-    goodsValue: Decimal | None = _money()
-    freight: Decimal | None = _money()
-    discount: Decimal | None = _money()
-    taxTotal: Decimal | None = _money()
-    acturalPaid: Decimal | None = _money()
+    goodsValue: Decimal | None = money_field()
+    freight: Decimal | None = money_field()
+    discount: Decimal | None = money_field()
+    taxTotal: Decimal | None = money_field()
+    acturalPaid: Decimal | None = money_field()
     currency: str | None = None
     buyerRegNo: str | None = None
     buyerName: str | None = None
-    buyerTelephone: Pii | None = _pii(PiiKind.PHONE)
+    buyerTelephone: Pii | None = pii_field(PiiKind.PHONE)
     buyerIdType: str | None = None
-    buyerIdNumber: Pii | None = _pii(PiiKind.ID_NUMBER)
+    buyerIdNumber: Pii | None = pii_field(PiiKind.ID_NUMBER)
     payCode: str | None = None
     payName: str | None = None
     payTransactionId: str | None = None
     batchNumbers: str | None = None
     consignee: str | None = None
-    consigneeTelephone: Pii | None = _pii(PiiKind.PHONE)
+    consigneeTelephone: Pii | None = pii_field(PiiKind.PHONE)
     consigneeAddress: str | None = None
     consigneeDistrict: str | None = None
     lines: tuple[OrderLine, ...] = ()
@@ -217,17 +144,17 @@ class Payment(Document):
     ebpCode: str = ""
     ebpName: str | None = None
     payerIdType: str | None = None
-    payerIdNumber: Pii | None = _pii(PiiKind.ID_NUMBER)
+    payerIdNumber: Pii | None = pii_field(PiiKind.ID_NUMBER)
     payerName: str | None = None
-    telephone: Pii | None = _pii(PiiKind.PHONE)
-    amountPaid: Decimal | None = _money()
+    telephone: Pii | None = pii_field(PiiKind.PHONE)
+    amountPaid: Decimal | None = money_field()
     currency: str | None = None
     payTime: str | None = None
     # export receipts (CEB403)
     ebcCode: str | None = None
     ebcName: str | None = None
     payNo: str | None = None
-    charge: Decimal | None = _money()
+    charge: Decimal | None = money_field()
     accountingDate: str | None = None
 
     @property
@@ -253,19 +180,19 @@ class Logistics(Document):
     logisticsNo: str = ""
     billNo: str | None = None
     orderNo: str | None = None
-    freight: Decimal | None = _money()
-    insuredFee: Decimal | None = _money()
+    freight: Decimal | None = money_field()
+    insuredFee: Decimal | None = money_field()
     currency: str | None = None
-    weight: Decimal | None = _money()
-    grossWeight: Decimal | None = _money()
-    packNo: int | None = _int()
+    weight: Decimal | None = money_field()
+    grossWeight: Decimal | None = money_field()
+    packNo: int | None = int_field()
     goodsInfo: str | None = None
     consignee: str | None = None
     consigneeAddress: str | None = None
-    consigneeTelephone: Pii | None = _pii(PiiKind.PHONE)
+    consigneeTelephone: Pii | None = pii_field(PiiKind.PHONE)
     ebcCode: str | None = None
     ebcName: str | None = None
-    ebcTelephone: Pii | None = _pii(PiiKind.PHONE)
+    ebcTelephone: Pii | None = pii_field(PiiKind.PHONE)
 
     @property
     def key(self) -> dict[str, str]:
@@ -275,7 +202,7 @@ class Logistics(Document):
 @dataclass(frozen=True, slots=True)
 class Inventory(Document):
     kind: ClassVar[Kind] = Kind.INVENTORY
-    line_type: ClassVar[type[_Record] | None] = InventoryLine
+    line_type: ClassVar[type[Record] | None] = InventoryLine
 
     orderNo: str = ""
     ebpCode: str = ""
@@ -296,9 +223,9 @@ class Inventory(Document):
     portCode: str | None = None
     ieDate: str | None = None
     buyerIdType: str | None = None
-    buyerIdNumber: Pii | None = _pii(PiiKind.ID_NUMBER)
+    buyerIdNumber: Pii | None = pii_field(PiiKind.ID_NUMBER)
     buyerName: str | None = None
-    buyerTelephone: Pii | None = _pii(PiiKind.PHONE)
+    buyerTelephone: Pii | None = pii_field(PiiKind.PHONE)
     consigneeAddress: str | None = None
     agentCode: str | None = None
     agentName: str | None = None
@@ -313,13 +240,13 @@ class Inventory(Document):
     loctNo: str | None = None
     licenseNo: str | None = None
     country: str | None = None
-    freight: Decimal | None = _money()
-    insuredFee: Decimal | None = _money()
+    freight: Decimal | None = money_field()
+    insuredFee: Decimal | None = money_field()
     currency: str | None = None
     wrapType: str | None = None
-    packNo: int | None = _int()
-    grossWeight: Decimal | None = _money()
-    netWeight: Decimal | None = _money()
+    packNo: int | None = int_field()
+    grossWeight: Decimal | None = money_field()
+    netWeight: Decimal | None = money_field()
     # export inventory (CEB603)
     statisticsFlag: str | None = None
     ownerCode: str | None = None
@@ -343,6 +270,8 @@ DOCUMENT_TYPES: dict[Kind, type[Document]] = {
     Kind.PAYMENT: Payment,
     Kind.LOGISTICS: Logistics,
     Kind.INVENTORY: Inventory,
+    Kind.CANCEL: InvtCancel,
+    Kind.RETURN: InvtRefund,
 }
 
 
@@ -381,6 +310,6 @@ def document_from_json(kind: Kind, data: Mapping[str, Any]) -> Document:
     return doc
 
 
-def field_kinds(cls: type[_Record]) -> dict[str, Any]:
+def field_kinds(cls: type[Record]) -> dict[str, Any]:
     """Field name -> the metadata that says how to read it from XML text."""
     return {f.name: f for f in fields(cls)}

@@ -17,6 +17,10 @@ KEY_FIELDS = {
     "payment": ("payCode", "payTransactionId", "ebpCode", "orderNo"),
     "logistics": ("logisticsCode", "logisticsNo"),
     "inventory": ("ebpCode", "orderNo", "logisticsCode", "logisticsNo"),
+    # as ``InvtCancel.key`` / ``InvtRefund.key``: export ones carry no orderNo (CEB605 no
+    # ebpCode either), and an absent field is simply not in the key
+    "cancel": ("invtNo", "ebpCode", "orderNo"),
+    "return": ("invtNo", "ebpCode", "orderNo"),
 }
 
 

@@ -1,4 +1,5 @@
-"""CEB return messages (回执) Sandan answers with: CEB312/412/512/622 and CEB304/404/506/604.
+"""CEB return messages (回执) Sandan answers with: CEB312/412/512/622/624/626 and
+CEB304/404/506/604/606/214.
 
 A receipt echoes each document's key fields with a ``returnStatus`` (SPEC §2 vocabulary),
 ``returnTime`` and ``returnInfo``. Rejected documents need receipts too, and those are exactly
@@ -9,7 +10,8 @@ would be useless to the sender's system, so every value is fitted to the receipt
 - required but absent: ``MISSING`` ("-"), except ``copNo`` (falls back to the ``orderNo``) and
   ``preNo`` (the e-port's 18-character number; Sandan plays the e-port and derives one from the
   document guid, so the same document always gets the same number);
-- optional and unusable (absent, or not the fixed length): left out;
+- optional and unusable (absent, or not the fixed length): left out — so the 18-character
+  invtNo Sandan assigns appears in a CEB622 / 624 / 626 once the item's fields carry it;
 - a document guid that is not 36 characters: replaced by a UUID derived from it.
 """
 
@@ -68,6 +70,18 @@ def _code(name: str, min_length: int = 1, required: bool = True) -> _Field:
     return _Field(name, max_length=18, min_length=min_length, required=required)
 
 
+# CEB624 InvtCancelReturn and CEB626 InvtRefundReturn share one shape, which is not
+# InventoryReturn's: agentCode comes before ebpCode.
+_IMPORT_LIFECYCLE = (
+    _Field("customsCode", length=4, required=False),
+    _code("agentCode", required=False),
+    _code("ebpCode", required=False),
+    _code("ebcCode", required=False),
+    _Field("copNo", 20, min_length=1),
+    _Field("preNo", length=18),
+    _Field("invtNo", length=18, required=False),
+)
+
 # Receipt element children between guid and returnStatus, as the official schemas declare them.
 _LAYOUTS: dict[tuple[Direction, Kind], tuple[_Field, ...]] = {
     (Direction.IMPORT, Kind.ORDER): (
@@ -115,6 +129,24 @@ _LAYOUTS: dict[tuple[Direction, Kind], tuple[_Field, ...]] = {
         _code("ebpCode", 0),
         _Field("orderNo", 60),
         _Field("statisticsFlag", length=1),
+    ),
+    (Direction.IMPORT, Kind.CANCEL): _IMPORT_LIFECYCLE,
+    (Direction.IMPORT, Kind.RETURN): _IMPORT_LIFECYCLE,
+    (Direction.EXPORT, Kind.CANCEL): (
+        _code("agentCode", 0),
+        _Field("copNo", 30),
+        _Field("preNo", length=18),
+        _Field("invtNo", 20),
+    ),
+    # CEB214 RefundReturn: the return's own number is coElNo; preNo is optional there, but
+    # Sandan as the e-port always has one
+    (Direction.EXPORT, Kind.RETURN): (
+        _code("ebpCode", required=False),
+        _code("ebcCode", required=False),
+        _code("agentCode", 0),
+        _Field("coElNo", 30),
+        _Field("preNo", length=18),
+        _Field("invtNo", 20),
     ),
 }
 

@@ -1,7 +1,11 @@
 """The CEB message types Sandan accepts, and what each one carries.
 
 A message root (``CEB311Message``) holds 1..100 documents (``Order``); each document has a head
-element with the business fields and, for orders and inventories, repeated line elements.
+element with the business fields and, for orders, inventories and returns, repeated line
+elements.
+
+Four kinds make up a bundle (``BUNDLE_KINDS``); cancels and returns (SPEC §10) name a bundle
+by its invtNo and are never one of its documents.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ class Kind(StrEnum):
     PAYMENT = "payment"
     LOGISTICS = "logistics"
     INVENTORY = "inventory"
+    # lifecycle documents (SPEC §10): 撤销申请单 and 退货申请单
+    CANCEL = "cancel"
+    RETURN = "return"
+
+
+# The documents of a bundle, in the order rules and views list them. Iterate this, never
+# ``Kind``: the lifecycle kinds are not bundle documents.
+BUNDLE_KINDS: tuple[Kind, ...] = (Kind.ORDER, Kind.PAYMENT, Kind.LOGISTICS, Kind.INVENTORY)
 
 
 class Direction(StrEnum):
@@ -62,9 +74,9 @@ class MessageType:
         return self.root in MUST_BE_SIGNED
 
 
-# The official schema requires ds:Signature on CEB621 (and on 623, 625, 711); Sandan treats
-# the export list CEB603 alike.
-MUST_BE_SIGNED = frozenset({"CEB621Message", "CEB603Message"})
+# The official schema requires ds:Signature on CEB621, 623, 625 (and 711); Sandan treats the
+# export list CEB603 alike. The export cancel and return (CEB605, CEB213) have it optional.
+MUST_BE_SIGNED = frozenset({"CEB621Message", "CEB623Message", "CEB625Message", "CEB603Message"})
 
 _SENDS_ORDERS = frozenset({Role.PLATFORM})
 _SENDS_INVENTORIES = frozenset({Role.PLATFORM, Role.AGENT})
@@ -125,6 +137,32 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             ("agentCode", "ebcCode"),
         ),
         MessageType(
+            "CEB623Message",
+            Kind.CANCEL,
+            Direction.IMPORT,
+            "import",
+            "InvtCancel",
+            None,
+            None,
+            "CEB624Message",
+            "InvtCancelReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        MessageType(
+            "CEB625Message",
+            Kind.RETURN,
+            Direction.IMPORT,
+            "import",
+            "InvtRefund",
+            "InvtRefundHead",
+            "InvtRefundList",
+            "CEB626Message",
+            "InvtRefundReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        MessageType(
             "CEB303Message",
             Kind.ORDER,
             Direction.EXPORT,
@@ -174,6 +212,33 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "InventoryList",
             "CEB604Message",
             "InventoryReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        MessageType(
+            "CEB605Message",
+            Kind.CANCEL,
+            Direction.EXPORT,
+            "export",
+            "InvtCancel",
+            None,
+            None,
+            "CEB606Message",
+            "InvtCancelReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        # The export return's receipt element is RefundReturn, not InvtRefundReturn.
+        MessageType(
+            "CEB213Message",
+            Kind.RETURN,
+            Direction.EXPORT,
+            "export",
+            "InvtRefund",
+            "InvtRefundHead",
+            "InvtRefundList",
+            "CEB214Message",
+            "RefundReturn",
             _SENDS_INVENTORIES,
             ("agentCode", "ebcCode"),
         ),

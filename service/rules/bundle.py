@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from service.messages.documents import Document, Inventory, Logistics, Order, Payment
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +29,11 @@ class BundleDocuments:
         return doc
 
     def present(self) -> frozenset[Kind]:
-        return frozenset(kind for kind in Kind if self.get(kind) is not None)
+        return frozenset(kind for kind in BUNDLE_KINDS if self.get(kind) is not None)
 
     def documents(self) -> tuple[Document, ...]:
-        """The present documents in ``Kind`` order (order, payment, logistics, inventory)."""
-        return tuple(doc for kind in Kind if (doc := self.get(kind)) is not None)
+        """The present documents in ``BUNDLE_KINDS`` order."""
+        return tuple(doc for kind in BUNDLE_KINDS if (doc := self.get(kind)) is not None)
 
 
 @dataclass(frozen=True, slots=True)

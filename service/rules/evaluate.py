@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 from service.rules.amounts import (
     export_receipt_amount,
     order_goods_value,
@@ -81,7 +81,7 @@ class Outcome(StrEnum):
 class Evaluation:
     regime: RegimeView
     required: frozenset[Kind]
-    # Required kinds not present, in Kind order (order, payment, logistics, inventory).
+    # Required kinds not present, in BUNDLE_KINDS order (order, payment, logistics, inventory).
     missing: tuple[Kind, ...]
     findings: tuple[Finding, ...]
     outcome: Outcome
@@ -105,7 +105,7 @@ def evaluate(docs: BundleDocuments, ctx: RuleContext) -> Evaluation:
     view = classify(docs)
     required = required_kinds(view, ctx.required_sets)
     present = docs.present()
-    missing = tuple(kind for kind in Kind if kind in required and kind not in present)
+    missing = tuple(kind for kind in BUNDLE_KINDS if kind in required and kind not in present)
     found = [f for check in CHECKS.values() if (f := check(docs, ctx, view)) is not None]
     if missing and ctx.deadline_passed:
         found.extend(missing_findings(missing, view))

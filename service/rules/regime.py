@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from service.messages.documents import Document, Inventory
-from service.messages.registry import Direction, Kind
+from service.messages.registry import BUNDLE_KINDS, Direction, Kind
 from service.rules.bundle import BundleDocuments
 
 
@@ -154,10 +154,14 @@ def required_kinds(view: RegimeView, required_sets: Mapping[str, Sequence[str]])
 
     Looked up by the effective regime ("I9610"). With no regime (no documents) or no configured
     set for it, all four kinds are required: an unknown case must never be released early.
-    A name in the configuration that is not a document kind raises ``ValueError``.
+    A name in the configuration that is not a bundle document kind (a lifecycle kind such as
+    ``cancel`` is not one) raises ``ValueError``.
     """
     regime = view.regime
     names = required_sets.get(regime.value) if regime is not None else None
     if names is None:
-        return frozenset(Kind)
-    return frozenset(Kind(name) for name in names)
+        return frozenset(BUNDLE_KINDS)
+    kinds = frozenset(Kind(name) for name in names)
+    if not kinds <= frozenset(BUNDLE_KINDS):
+        raise ValueError(f"not bundle document kinds: {sorted(kinds - frozenset(BUNDLE_KINDS))}")
+    return kinds

@@ -11,7 +11,7 @@ import psutil
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 from tests.databases import on_postgres
 from tests.e2e.conftest import SENDER_OF, Deployment, deploy, fresh
 from tests.e2e.test_operations import _metric
@@ -99,7 +99,7 @@ def test_a_complete_bundle_is_decided_whichever_workers_take_its_documents(
 ) -> None:
     with deploy(tmp_path, SANDAN_WORKERS="2") as d:
         c = fresh()
-        for kind in Kind:
+        for kind in BUNDLE_KINDS:
             _post_alone(d, c.message(kind), SENDER_OF[kind])
         key = (c.order["ebpCode"], c.order["orderNo"])
         assert d.bundle_json(key)["state"] == "released"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.demo.compose import new_guid
 from service.demo.consignments import clean_import
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 from service.store import bundles as bundle_store
 from service.store import events
 from service.store.tables import documents
@@ -68,7 +68,7 @@ async def test_mid_batch_flush_keeps_later_supersede(pipelines: PipelineFactory)
     lone_v2.logistics["appType"] = "2"
     lone_v2.logistics["appTime"] = "20260302100000"
     async with pipelines(intake_batch_interval_ms=50) as pipeline:
-        for kind in Kind:
+        for kind in BUNDLE_KINDS:
             await pipeline.post(released.message(kind), kind)
         view = await pipeline.bundle(released.key)
         assert view is not None and view["state"] == "released"

@@ -15,7 +15,7 @@ from service.demo.consignments import Consignment, clean_import
 from service.demo.mistakes import with_mistake
 from service.engine import review
 from service.errors import ActionNotAllowed, InvalidRequest, NotFound, VersionConflict
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS
 from service.store import audit, bundles, ledger, manifest
 from tests.engine.conftest import OPERATOR, Pipeline, PipelineFactory
 
@@ -29,7 +29,7 @@ def consignment(number: int, mistake: str | None = None) -> Consignment:
 
 
 async def play(p: Pipeline, c: Consignment) -> tuple[str, str]:
-    for kind in Kind:
+    for kind in BUNDLE_KINDS:
         result = await p.post(c.message(kind), kind)
         assert all(d.outcome.status == "accepted" for d in result.documents), result
     return c.order["ebpCode"], c.order["orderNo"]

@@ -2,6 +2,12 @@
 tests need no reference folder.
 
 ``overrides`` name head fields: a string replaces the value, ``None`` removes the element.
+
+Cancels and returns (SPEC §10) are made for an inventory: ``cancel_for(inventory,
+invt_no=...)`` and ``refund_for(inventory, {gnum: qty}, invt_no=...)`` give whole messages
+(CEB623 / CEB625 for an import inventory, CEB605 / CEB213 for an export one), sent by the
+inventory's agent; see ``tests.messages.lifecycle_builders`` for the forms an inventory may
+take.
 """
 
 from __future__ import annotations
@@ -11,8 +17,33 @@ from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
+from service.demo.compose import new_guid
 from service.demo.exports import clean_export
-from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES
+from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES, Direction, Kind
+from tests.messages.lifecycle_builders import (
+    EXPORT_INVT_NO,
+    INVT_NO,
+    Returned,
+    cancel_document,
+    inventory_parts,
+    refund_document,
+)
+
+__all__ = [
+    "EXPORT_INVT_NO",
+    "GUID",
+    "INVT_NO",
+    "C",
+    "D",
+    "cancel_document",
+    "cancel_for",
+    "document",
+    "message",
+    "refund_document",
+    "refund_for",
+    "serialize",
+    "signature",
+]
 
 C = f"{{{CEB_NS}}}"
 D = f"{{{DS_NS}}}"
@@ -167,6 +198,8 @@ def document(
     root: str, guid: str = GUID, lines: int = 1, **overrides: str | None
 ) -> etree._Element:
     """One valid document element (``Order``, ``Payment``, ...) of message type ``root``."""
+    if MESSAGE_TYPES[root].kind in (Kind.CANCEL, Kind.RETURN):
+        return _lifecycle_document(root, guid, lines, overrides)
     if root not in _SHAPES:
         return _export_document(root, guid, overrides)
     tag, head_tag, head_fields, line_tag, line_fields = _SHAPES[root]
@@ -198,6 +231,41 @@ def _export_document(root: str, guid: str, overrides: Mapping[str, str | None]) 
     return element
 
 
+def _lifecycle_document(
+    root: str, guid: str, lines: int, overrides: Mapping[str, str | None]
+) -> etree._Element:
+    """A cancel or return of the builder's import inventory, or of the demo's export one;
+    a return has ``lines`` lines (gnum 1..n, one of each)."""
+    message_type = MESSAGE_TYPES[root]
+    inventory: object
+    if message_type.direction is Direction.IMPORT:
+        inventory = dict(INVENTORY_HEAD)
+        line = dict(INVENTORY_LINE)
+        inventory_lines = [{**line, "gnum": str(n)} for n in range(1, max(lines, 1) + 1)]
+        invt_no = INVT_NO
+    else:
+        inventory = clean_export(random.Random(1), 1, regime="9610")
+        inventory_lines = None
+        invt_no = EXPORT_INVT_NO
+    if message_type.kind is Kind.CANCEL:
+        return cancel_document(
+            inventory, guid=guid, invt_no=invt_no, direction=message_type.direction, **overrides
+        )
+    element = refund_document(
+        inventory,
+        {n: "1" for n in range(1, max(lines, 1) + 1)},
+        guid=guid,
+        invt_no=invt_no,
+        direction=message_type.direction,
+        lines=inventory_lines,
+        **overrides,
+    )
+    if lines == 0:
+        for extra in element.findall(C + str(message_type.lines)):
+            element.remove(extra)
+    return element
+
+
 def signature() -> etree._Element:
     """A ds:Signature that satisfies the xmldsig schema (it verifies nothing)."""
     sig = etree.Element(D + "Signature", nsmap={"ds": DS_NS})
@@ -225,10 +293,13 @@ def message(
     *,
     guid: str = GUID,
     signed: bool | None = None,
+    cop_code: str = "1105910159",
 ) -> etree._Element:
     """A valid message of type ``root`` holding ``documents`` (default: one valid document).
 
-    ``signed`` defaults to what SPEC §11 demands: CEB621 and CEB603 carry a signature.
+    ``signed`` defaults to what SPEC §11 demands: CEB621, 623, 625 and CEB603 carry a
+    signature (one that verifies nothing: accepted unverified when no certificate is
+    registered for ``cop_code``).
     """
     element = etree.Element(C + root, guid=guid, version="1.0", nsmap={"ceb": CEB_NS})
     for doc in documents if documents is not None else [document(root)]:
@@ -237,7 +308,7 @@ def message(
     _fill(
         transfer,
         (
-            ("copCode", "1105910159"),
+            ("copCode", cop_code),
             ("copName", "示例平台"),
             ("dxpMode", "DXP"),
             ("dxpId", "DXPENT0000000001"),
@@ -252,3 +323,73 @@ def message(
 def serialize(root: etree._Element) -> bytes:
     body: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True)
     return body
+
+
+def _sent_by(head: Mapping[str, str], cop_code: str | None) -> str:
+    return cop_code or head.get("agentCode") or head.get("ebcCode") or "1105910159"
+
+
+def cancel_for(
+    inventory: object,
+    *,
+    invt_no: str | None = None,
+    guid: str | None = None,
+    message_guid: str | None = None,
+    cop_code: str | None = None,
+    signed: bool | None = None,
+    direction: Direction | str | None = None,
+    **overrides: str | None,
+) -> etree._Element:
+    """A CEB623 (import) or CEB605 (export) message cancelling ``inventory``.
+
+    ``invt_no``: the one Sandan assigned (the answer's ``key.invtNo``), else the inventory's
+    own. Document and message guids are fresh unless given; the BaseTransfer copCode is the
+    inventory's agentCode (else its ebcCode) unless ``cop_code`` says otherwise.
+    """
+    side, head, _ = inventory_parts(inventory, direction=direction)
+    element = cancel_document(
+        inventory, guid=guid or new_guid(), invt_no=invt_no, direction=side, **overrides
+    )
+    root = "CEB623Message" if side is Direction.IMPORT else "CEB605Message"
+    return message(
+        root,
+        [element],
+        guid=message_guid or new_guid(),
+        signed=signed,
+        cop_code=_sent_by(head, cop_code),
+    )
+
+
+def refund_for(
+    inventory: object,
+    returned: Returned | None = None,
+    *,
+    invt_no: str | None = None,
+    guid: str | None = None,
+    message_guid: str | None = None,
+    cop_code: str | None = None,
+    signed: bool | None = None,
+    direction: Direction | str | None = None,
+    lines: Sequence[Mapping[str, object]] | None = None,
+    **overrides: str | None,
+) -> etree._Element:
+    """A CEB625 (import) or CEB213 (export) message returning ``returned`` (gnum -> qty;
+    default: every line in full) of ``inventory``. Otherwise as ``cancel_for``."""
+    side, head, _ = inventory_parts(inventory, lines, direction)
+    element = refund_document(
+        inventory,
+        returned,
+        guid=guid or new_guid(),
+        invt_no=invt_no,
+        direction=side,
+        lines=lines,
+        **overrides,
+    )
+    root = "CEB625Message" if side is Direction.IMPORT else "CEB213Message"
+    return message(
+        root,
+        [element],
+        guid=message_guid or new_guid(),
+        signed=signed,
+        cop_code=_sent_by(head, cop_code),
+    )

@@ -25,18 +25,23 @@ CEB = "http://www.chinaport.gov.cn/ceb"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 C = f"{{{CEB}}}"
 # Repeated children of a document (lines) and of a message (documents): the "many" edits.
-LINES = {"Order": "OrderList", "Inventory": "InventoryList"}
+LINES = {"Order": "OrderList", "Inventory": "InventoryList", "InvtRefund": "InvtRefundList"}
 DOCUMENTS = (
     "Order",
     "Payment",
     "Logistics",
     "Inventory",
     "Receipts",
+    "InvtCancel",
+    "InvtRefund",
     "OrderReturn",
     "PaymentReturn",
     "LogisticsReturn",
     "InventoryReturn",
     "ReceiptsReturn",
+    "InvtCancelReturn",
+    "InvtRefundReturn",
+    "RefundReturn",
 )
 
 LENGTHS = (

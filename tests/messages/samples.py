@@ -18,12 +18,24 @@ ALL_TYPES: dict[str, MessageType] = dict(MESSAGE_TYPES)
 
 # Official sample file stems per side that Sandan's schemas cover.
 SAMPLES: dict[str, tuple[str, ...]] = {
-    "import": ("CEB311", "CEB411", "CEB511", "CEB621", "CEB312", "CEB412", "CEB512", "CEB622"),
-    "export": ("CEB303", "CEB403", "CEB505", "CEB603", "CEB304", "CEB404", "CEB506", "CEB604"),
+    "import": (
+        *("CEB311", "CEB411", "CEB511", "CEB621", "CEB312", "CEB412", "CEB512", "CEB622"),
+        *("CEB623", "CEB625", "CEB624", "CEB626"),
+    ),
+    "export": (
+        *("CEB303", "CEB403", "CEB505", "CEB603", "CEB304", "CEB404", "CEB506", "CEB604"),
+        *("CEB605", "CEB213", "CEB606", "CEB214"),
+    ),
+}
+# Official samples the official schema itself refuses, and why; ``repaired`` mends exactly that.
+BROKEN_SAMPLES: dict[str, str] = {
+    **dict.fromkeys(("CEB303", "CEB403", "CEB505", "CEB603", "CEB605"), "repeats BaseTransfer"),
+    "CEB214": "root named CEB214 (not CEB214Message); RefundReturn carries appSenderId",
 }
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+_C = "{http://www.chinaport.gov.cn/ceb}"
 
 
 def load(path: Path) -> etree._Element:
@@ -35,9 +47,17 @@ def sample(reference_dir: Path, side: str, stem: str) -> etree._Element:
 
 
 def repaired(root: etree._Element) -> etree._Element:
-    """An official export sample without its repeated ``BaseTransfer`` (the one known defect)."""
+    """An official sample without the defects of ``BROKEN_SAMPLES``: a repeated
+    ``BaseTransfer``, the root of CEB214 named without ``Message``, its undeclared
+    ``appSenderId``. A sound sample comes back unchanged."""
     copy = etree.fromstring(etree.tostring(root))
-    transfers = copy.findall("{http://www.chinaport.gov.cn/ceb}BaseTransfer")
+    transfers = copy.findall(_C + "BaseTransfer")
     for extra in transfers[1:]:
         copy.remove(extra)
+    if copy.tag == _C + "CEB214":
+        copy.tag = _C + "CEB214Message"
+        for stray in list(copy.iter(_C + "appSenderId")):
+            parent = stray.getparent()
+            assert parent is not None
+            parent.remove(stray)
     return copy

@@ -21,13 +21,12 @@ from tests.messages.catalogue import catalogue
 from tests.messages.conftest import REPO_ROOT
 from tests.messages.facets import official_facets
 from tests.messages.mutations import Mutant, mutants
-from tests.messages.samples import ALL_TYPES, SAMPLES, repaired, sample
+from tests.messages.samples import ALL_TYPES, BROKEN_SAMPLES, SAMPLES, repaired, sample
 
 SEED = 20240301
-RANDOM_MUTANTS = 400
+# ~33 per base message, as many as when there were 12 bases for 400
+RANDOM_MUTANTS = 600
 SIDES = ("import", "export")
-# Export business samples repeat BaseTransfer, which the official schema refuses.
-BROKEN_SAMPLES = {"CEB303", "CEB403", "CEB505", "CEB603"}
 
 
 @cache
@@ -140,6 +139,29 @@ WEAKENINGS = [
     ),
     ("export", '<xs:maxLength value="32"/>', '<xs:maxLength value="33"/>'),
     ("export", '<xs:totalDigits value="19"/>', '<xs:totalDigits value="20"/>'),
+    # the lifecycle types (SPEC §10)
+    (
+        "import",
+        '<xs:element ref="ceb:InvtRefundList" maxOccurs="99"/>',
+        '<xs:element ref="ceb:InvtRefundList" maxOccurs="100"/>',
+    ),
+    (
+        "import",
+        '<xs:element ref="ceb:InvtCancel" maxOccurs="100">',
+        '<xs:element ref="ceb:InvtCancel" maxOccurs="101">',
+    ),
+    (
+        "export",
+        '<xs:element ref="ceb:InvtRefundList" maxOccurs="100">',
+        '<xs:element ref="ceb:InvtRefundList" maxOccurs="101">',
+    ),
+    (
+        "export",
+        '<xs:element ref="ceb:RefundReturn" maxOccurs="100"/>',
+        '<xs:element ref="ceb:RefundReturn" maxOccurs="101"/>',
+    ),
+    # InvtRefundList/gnum, the only 4-digit total in the export schema
+    ("export", '<xs:totalDigits value="4"/>', '<xs:totalDigits value="5"/>'),
 ]
 
 

@@ -44,12 +44,27 @@ from service.messages.extract import (
 from service.messages.lenient import KEY_FIELDS, lenient_fields
 from service.messages.parse import parse_message
 from service.messages.receipts import receipt_fields
-from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES, MessageType, Role
+from service.messages.registry import (
+    BUNDLE_KINDS,
+    CEB_NS,
+    DS_NS,
+    MESSAGE_TYPES,
+    Kind,
+    MessageType,
+    Role,
+)
 from service.messages.schema import SchemaChecker
 from service.rules.idcard import gb11643_valid
 from service.security.keys import Caller
 from service.security.pii import PiiProtector
-from tests.messages.builders import C, document, message, serialize
+from tests.messages.builders import (
+    C,
+    cancel_document,
+    document,
+    message,
+    refund_document,
+    serialize,
+)
 from tests.messages.mutations import mutants
 from tests.messages.samples import ALL_TYPES, SAMPLES, repaired, sample
 
@@ -420,6 +435,18 @@ def test_builder_documents_read_as_before(root: str) -> None:
         _assert_reads_alike(message_type, element, memo)
 
 
+def _demo_message(message_type: MessageType, group: list[Any]) -> bytes:
+    """The demo's message of ``group``; cancels and returns of their inventories."""
+    if message_type.kind in BUNDLE_KINDS:
+        return message_of(group, message_type.kind)
+    make = cancel_document if message_type.kind is Kind.CANCEL else refund_document
+    documents = [
+        make(c, guid=f"{n:08d}-0000-4000-8000-000000000000", invt_no=f"2924{n:014d}")
+        for n, c in enumerate(group, 1)
+    ]
+    return serialize(message(message_type.root, documents))
+
+
 def test_demo_documents_read_as_before() -> None:
     """Demo consignments: many buyers, real ID numbers and phones, several lines."""
     rng = random.Random(5)
@@ -428,7 +455,7 @@ def test_demo_documents_read_as_before() -> None:
     memo = PiiMemo(PROTECT)
     for message_type in MESSAGE_TYPES.values():
         group = consignments if message_type.direction.value == "I" else exports
-        root = etree.fromstring(message_of(group, message_type.kind))
+        root = etree.fromstring(_demo_message(message_type, group))
         for element in _documents(root):
             _assert_reads_alike(message_type, element, memo)
 
@@ -520,11 +547,11 @@ def _assert_prepares_alike(bodies: list[bytes]) -> None:
 
 def test_builder_messages_and_mutants_prepare_as_before() -> None:
     rng = random.Random(11)
-    demo = [
-        message_of([make(rng, n) for n in range(1, 6)], kind)
-        for make in (clean_import, clean_export)
-        for kind in {t.kind for t in MESSAGE_TYPES.values()}
-    ]
+    groups = {
+        d: [make(rng, n) for n in range(1, 6)]
+        for d, make in (("I", clean_import), ("E", clean_export))
+    }
+    demo = [_demo_message(t, groups[t.direction.value]) for t in MESSAGE_TYPES.values()]
     bodies = [serialize(m) for m in [*_builder_messages(), *_builder_mutants()]]
     _assert_prepares_alike(demo + bodies)
 

@@ -261,5 +261,8 @@ def test_receipts_for_official_samples_pass_the_official_schema(
             "ReceiptsReturn": "orderNo",
             "LogisticsReturn": "logisticsNo",
             "InventoryReturn": "copNo",
+            "InvtCancelReturn": "copNo",
+            "InvtRefundReturn": "copNo",
+            "RefundReturn": "coElNo",
         }[message_type.receipt_element]
         assert echoed[key] == sent[key]

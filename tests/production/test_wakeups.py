@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS
 from tests.databases import on_postgres
 from tests.e2e.conftest import SENDER_OF
 from tests.production.cluster import cluster, consignments
@@ -46,7 +46,7 @@ def test_a_decision_in_one_process_wakes_a_long_poll_in_another(tmp_path: Path) 
             polling = pool.submit(long_poll)
             time.sleep(1.0)  # the poll is waiting on the other server
             assert not polling.done()
-            for kind in Kind:
+            for kind in BUNDLE_KINDS:
                 answer = httpx.post(
                     decider.url + "/v1/messages",
                     content=c.message(kind),

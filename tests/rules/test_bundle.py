@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.messages.registry import Kind
+from service.messages.registry import BUNDLE_KINDS, Kind
 from service.rules.bundle import BundleDocuments
 from tests.rules.factory import bundle, without
 
@@ -22,5 +22,5 @@ def test_present_kinds() -> None:
 
 def test_documents_in_kind_order() -> None:
     docs = bundle()
-    assert [doc.kind for doc in docs.documents()] == list(Kind)
-    assert docs.present() == frozenset(Kind)
+    assert [doc.kind for doc in docs.documents()] == list(BUNDLE_KINDS)
+    assert docs.present() == frozenset(BUNDLE_KINDS)

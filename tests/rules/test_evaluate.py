@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from service.messages.registry import Direction, Kind
+from service.messages.registry import BUNDLE_KINDS, Direction, Kind
 from service.rules import evaluate as evaluate_module
 from service.rules.bundle import BundleDocuments, RuleContext
 from service.rules.catalogue import CATALOGUE_ORDER, RULES, Code, Stage
@@ -30,7 +30,7 @@ from tests.rules.factory import (
 )
 
 D = Decimal
-ALL = frozenset(Kind)
+ALL = frozenset(BUNDLE_KINDS)
 
 
 @pytest.mark.parametrize("regime", ["9610", "1210", "1239"])
@@ -127,7 +127,11 @@ def test_missing_order_after_the_deadline_still_judges_the_rest() -> None:
 
 def test_an_empty_bundle_needs_everything() -> None:
     result = evaluate(BundleDocuments(), context())
-    assert (result.outcome, result.required, result.missing) == (Outcome.PENDING, ALL, tuple(Kind))
+    assert (result.outcome, result.required, result.missing) == (
+        Outcome.PENDING,
+        ALL,
+        tuple(BUNDLE_KINDS),
+    )
     late = evaluate(BundleDocuments(), context(deadline_passed=True))
     assert late.codes == (
         "MISSING_ORDER",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.config import DEFAULT_REQUIRED_SETS
-from service.messages.registry import Direction, Kind
+from service.config import DEFAULT_REQUIRED_SETS, Settings
+from service.messages.registry import BUNDLE_KINDS, Direction, Kind
 from service.rules.bundle import BundleDocuments
 from service.rules.regime import Regime, RegimeView, classify, required_kinds
 from tests.rules.export_factory import (
@@ -17,7 +17,7 @@ from tests.rules.export_factory import (
 from tests.rules.factory import bundle, change, inventory, logistics, order, payment, without
 
 IMP, EXP = Direction.IMPORT, Direction.EXPORT
-ALL = frozenset(Kind)
+ALL = frozenset(BUNDLE_KINDS)
 NO_RECEIPT = frozenset({Kind.ORDER, Kind.LOGISTICS, Kind.INVENTORY})
 
 
@@ -122,6 +122,16 @@ def test_required_sets_are_configuration() -> None:
     sets = {**DEFAULT_REQUIRED_SETS, "I1210": ["order", "inventory"]}
     assert required_kinds(classify(bundle("1210")), sets) == {Kind.ORDER, Kind.INVENTORY}
     assert required_kinds(classify(bundle("9610")), sets) == ALL
+
+
+def test_lifecycle_kinds_are_never_required_documents() -> None:
+    """A cancel or return names a bundle; it is not one of its documents (SPEC §10)."""
+    assert {Kind.ORDER, Kind.PAYMENT, Kind.LOGISTICS, Kind.INVENTORY} == ALL
+    sets = {**DEFAULT_REQUIRED_SETS, "I1210": ["order", "cancel"]}
+    with pytest.raises(ValueError, match="cancel"):
+        required_kinds(classify(bundle("1210")), sets)
+    with pytest.raises(ValueError, match="return"):
+        Settings(required_sets={"I9610": ["order", "return"]})
 
 
 def test_unknown_cases_require_everything() -> None:
