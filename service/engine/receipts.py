@@ -7,7 +7,8 @@ so a receipt exists exactly when its cause committed:
   ``120``, rejected ``100`` / ``-1``), to the sending key's code, in the intake batch that
   stored or refused the document. A replay adds none: it is answered with the original
   receipt. Documents refused before the batch (schema, sender, signature) ride along with the
-  batch for their receipt only; their document is never stored.
+  batch for their receipt only; their document is never stored. An accepted cancel or return
+  is applied in the same transaction, so its ``399`` 审结 follows its ``120`` at once.
 - **decision receipts** (CEB622 / CEB604) to the sender of the bundle's inventory: ``800``
   放行 on a release, ``100`` 退单 on an exception, by the engine or by an operator.
 
@@ -32,11 +33,14 @@ from service.messages.receipts import (
     format_return_time,
     receipt_guid,
 )
-from service.messages.registry import MESSAGE_TYPES, Direction, MessageType
+from service.messages.registry import MESSAGE_TYPES, Direction, Kind, MessageType
 
 Row = dict[str, Any]
 
 RETURN_RELEASED = "800"
+RETURN_CONCLUDED = "399"
+# Documents applied with their acceptance (SPEC §10): their receipts say 120, then 399.
+_APPLIED_AT_ONCE = frozenset({Kind.CANCEL, Kind.RETURN})
 # A receipt row's echoed values are cut here: the receipt layouts take 60 at most, and a
 # rejected document's fields are whatever the sender wrote.
 _FIELD_MAX = 100
@@ -112,8 +116,9 @@ class IntakeReceipts:
     stored: Sequence[int]
 
     def rows(self, sender: str, outcomes: Sequence[Outcome], now: datetime) -> list[Row]:
-        """One row per document that got an outcome of its own, in the message's order;
-        ``outcomes``: the batch's, for the ``stored`` documents."""
+        """One row per document that got an outcome of its own (two for an accepted cancel or
+        return), in the message's order; ``outcomes``: the batch's, for the ``stored``
+        documents."""
         decided = dict(zip(self.stored, outcomes, strict=True))
         return_time = format_return_time(now)
         out: list[Row] = []
@@ -121,19 +126,23 @@ class IntakeReceipts:
             outcome = decided.get(index, result.outcome)
             if outcome.status == "duplicate":
                 continue
-            out.append(
+            statuses = [(outcome.return_status, return_info(outcome))]
+            if outcome.status == "accepted" and self.message_type.kind in _APPLIED_AT_ONCE:
+                statuses.append((RETURN_CONCLUDED, f"{STATUS_TEXT[RETURN_CONCLUDED]} applied"))
+            out += [
                 _row(
                     sender,
                     self.message_type,
                     result.guid,
                     result.receipt_fields,
-                    outcome.return_status,
-                    return_info(outcome),
+                    status,
+                    info,
                     now,
                     invt_no=outcome.invt_no,
                     return_time=return_time,
                 )
-            )
+                for status, info in statuses
+            ]
         return out
 
 

@@ -18,11 +18,12 @@ from service.demo.consignments import Consignment, clean_import, message_of
 from service.demo.exports import clean_export
 from service.demo.mistakes import with_mistake
 from service.engine import review
-from service.messages.registry import CEB_NS, Kind
+from service.messages.registry import BUNDLE_KINDS, CEB_NS, MESSAGE_TYPES, Direction, Kind
 from service.queue.receipts import receipt_message
 from service.store import bundles
 from service.store.tables import documents, receipts
 from tests.engine.conftest import CALLERS, OPERATOR, Pipeline, PipelineFactory
+from tests.messages.builders import cancel_for, refund_for, serialize
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 LATER = datetime.now(UTC) + timedelta(days=30)  # past every deadline
@@ -47,7 +48,7 @@ async def count(p: Pipeline, table: Any) -> int:
 
 
 async def send(p: Pipeline, c: Consignment, kinds: list[Kind] | None = None) -> None:
-    for kind in kinds or list(Kind):
+    for kind in kinds or list(BUNDLE_KINDS):
         result = await p.post(c.message(kind), kind)
         assert [d.outcome.status for d in result.documents] == ["accepted"], result
 
@@ -80,7 +81,9 @@ def assert_valid(rows: list[dict[str, Any]]) -> None:
         assert item.findtext(f"{{{CEB_NS}}}returnInfo") == row["return_info"]
 
 
-EXPORT_RECEIPTS = {"CEB304Message", "CEB404Message", "CEB506Message", "CEB604Message"}
+EXPORT_RECEIPTS = {
+    t.receipt_root for t in MESSAGE_TYPES.values() if t.direction is Direction.EXPORT
+}
 
 
 async def test_each_document_with_an_outcome_gets_its_intake_receipt(
@@ -279,3 +282,40 @@ def test_an_assigned_invt_no_is_in_the_rendered_receipt() -> None:
     root = etree.fromstring(first)
     assert root.findtext(f"{{{CEB_NS}}}InventoryReturn/{{{CEB_NS}}}invtNo") == row["invt_no"]
     assert_valid([row])
+
+
+async def test_a_cancel_and_a_return_say_120_then_399(pipelines: PipelineFactory) -> None:
+    async with pipelines() as p:
+        returned, cancelled = consignment(12), consignment(13)
+        await send(p, returned)
+        await send(p, cancelled)
+        invt_nos = [(await bundle(p, c))["invt_no"] for c in (returned, cancelled)]
+        seq = max(r["seq"] for r in await feed(p))
+        refund = refund_for(returned, invt_no=invt_nos[0], signed=True)
+        cancel = cancel_for(cancelled, invt_no=invt_nos[1], signed=True)
+        for body in (serialize(refund), serialize(cancel)):
+            result = await p.post(body, Kind.INVENTORY)  # the declaration agent sends them
+            assert [d.outcome.status for d in result.documents] == ["accepted"], result
+        # a second cancel of the cancelled consignment is refused: its receipt alone
+        again = cancel_for(cancelled, invt_no=invt_nos[1], signed=True)
+        result = await p.post(serialize(again), Kind.INVENTORY)
+        assert [d.outcome.return_status for d in result.documents] == ["100"]
+
+        issued = await feed(p, after=seq)
+        guids = [element_guid(refund), element_guid(cancel), element_guid(again)]
+        assert short(issued) == [
+            (AGENT, "CEB626Message", guids[0], "120"),
+            (AGENT, "CEB626Message", guids[0], "399"),
+            (AGENT, "CEB624Message", guids[1], "120"),
+            (AGENT, "CEB624Message", guids[1], "399"),
+            (AGENT, "CEB624Message", guids[2], "100"),
+        ]
+        assert [r["invt_no"] for r in issued[:4]] == [invt_nos[0]] * 2 + [invt_nos[1]] * 2
+        assert issued[1]["return_info"] == "海关审结 applied"
+        assert "BUNDLE_CANCELLED" in issued[4]["return_info"]
+        assert_valid(issued)
+
+
+def element_guid(message: etree._Element) -> str:
+    """The guid of the one document of a built message."""
+    return str(next(message.iter(f"{{{CEB_NS}}}guid")).text)
