@@ -2,11 +2,14 @@
 
 Per document: replay and guid checks, the bundle it belongs to (primary key, or the waybill's
 secondary keys of SPEC §4), version order (STALE), released bundles (ALREADY_DECIDED), then the
-row itself. The caller decides every bundle this touched before committing.
+row itself. A waybill version placed elsewhere than its previous version moves the waybill
+(SPEC §10): the bundle it leaves is touched too. The caller decides every bundle this touched
+before committing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -82,6 +85,9 @@ async def apply_document(
             "STALE",
             f"appTime {doc.appTime} is not newer than the stored version's {previous['app_time']}",
         )
+    left = await _left_by_move(conn, inc, bundle, previous, state)
+    if left is not None and (refusal := left.refusal()) is not None:
+        return refusal
     if previous is not None and previous["status"] == "current":
         state.change(previous, status="superseded")
 
@@ -112,9 +118,15 @@ async def apply_document(
         ),
         doc,
     )
+    if left is not None:
+        _detach(left, state)
     if bundle is None:
         return Outcome.accepted()
     await _touch(conn, bundle, inc, row, state)
+    if left is not None:
+        state.record_document(
+            int(bundle["id"]), state.version_of(bundle), "attached", {"kind": "logistics"}, row
+        )
     return Outcome.accepted_with(bundle["invt_no"] if isinstance(doc, Inventory) else None)
 
 
@@ -137,6 +149,10 @@ async def _bundle_for(
         return state.bundles[key]
     doc = inc.document
     assert isinstance(doc, Logistics)
+    held = state.current_waybill((doc.logisticsCode, doc.logisticsNo))
+    if doc.appType == "3" and held is not None and held["bundle_id"] is not None:
+        # A deletion takes the waybill out of the bundle holding it: it moves it nowhere.
+        return state.by_id[int(held["bundle_id"])]
     named = state.naming_bundles((doc.logisticsCode, doc.logisticsNo))
     if named:
         return min(named, key=lambda b: _claim_rank(b, doc.orderNo))
@@ -145,6 +161,61 @@ async def _bundle_for(
         if len(same_order) == 1:
             return same_order[0]
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """A waybill leaving the bundle that held its previous version."""
+
+    bundle: Row  # the bundle it leaves
+    held: Row  # the version that bundle held
+    judged_on: bool  # the bundle's judgement rests on that version (``decide.chosen_rows``)
+
+    def refusal(self) -> Outcome | None:
+        """A decision is final, and so is a cancel: what they were made on cannot leave."""
+        state = self.bundle["state"]
+        if not self.judged_on or state not in _FINAL:
+            return None
+        which = (
+            f"bundle {self.bundle['ebp_code']}/{self.bundle['order_no']}, which holds this waybill,"
+        )
+        if state == "cancelled":
+            return Outcome.rejected("BUNDLE_CANCELLED", f"{which} was cancelled")
+        return Outcome.rejected("ALREADY_DECIDED", f"{which} is already {state}")
+
+
+async def _left_by_move(
+    conn: AsyncConnection,
+    inc: IncomingDocument,
+    bundle: Row | None,
+    previous: Row | None,
+    state: BatchState,
+) -> _Move | None:
+    """The bundle a new waybill version leaves (SPEC §10, last paragraph): the one holding
+    the current version, when the new version belongs elsewhere by SPEC §4 (another bundle,
+    or none: it waits). Versions follow the number, so only a waybill's can be held
+    elsewhere than where the new one goes."""
+    if (
+        not isinstance(inc.document, Logistics)
+        or previous is None
+        or previous["status"] != "current"
+        or previous["bundle_id"] is None
+        or (bundle is not None and int(previous["bundle_id"]) == int(bundle["id"]))
+    ):
+        return None
+    holder = state.by_id[int(previous["bundle_id"])]
+    judged = await state.judged_waybill(conn, holder)
+    return _Move(holder, previous, judged is not None and judged["id"] == previous["id"])
+
+
+def _detach(move: _Move, state: BatchState) -> None:
+    """The bundle that held the waybill records it leaving; it is judged again when its
+    judgement rested on it (it may now miss its logistics)."""
+    holder_id = int(move.bundle["id"])
+    version = state.bump(move.bundle)
+    state.record_document(holder_id, version, "detached", {"kind": "logistics"}, move.held)
+    if move.judged_on:
+        state.dirty.add(holder_id)
 
 
 async def _touch(
@@ -203,7 +274,7 @@ async def _claim_named_waybill(
     if found["bundle_id"] is not None:
         # held since the batch began: the waybill's number is one the batch names
         holder = state.by_id[int(found["bundle_id"])]
-        if holder["state"] == "released":
+        if holder["state"] in _FINAL:  # what a final bundle holds stays its record
             return []
         names_it = (holder["inv_logistics_code"], holder["inv_logistics_no"]) == (
             inventory.logisticsCode,
@@ -213,7 +284,10 @@ async def _claim_named_waybill(
             bundle, found["order_no"]
         ):
             return []
-        state.bump(holder)
+        holder_version = state.bump(holder)
+        state.record_document(
+            int(holder["id"]), holder_version, "detached", {"kind": "logistics"}, found
+        )
         state.dirty.add(int(holder["id"]))
     state.change(found, bundle_id=bundle_id)
     return [found]

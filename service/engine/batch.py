@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.engine import decoded
+from service.engine.decide import chosen_rows
 from service.engine.incoming import IncomingDocument
 from service.engine.lifecycle_writes import LifecycleWrites, Windows
 from service.messages.documents import Document, Inventory, Logistics, document_from_json
@@ -249,6 +250,15 @@ class BatchState:
         await self.flush_documents(conn)  # waybills attached in this batch count too
         where = documents.in_bundle(int(bundle["id"]), kind)
         return await documents.latest_version(conn, where) is not None
+
+    async def judged_waybill(self, conn: AsyncConnection, bundle: Row) -> Row | None:
+        """The waybill version the bundle is judged on (``decide.chosen_rows``), this
+        batch's changes so far included."""
+        await self.flush_documents(conn)
+        bundle_id = int(bundle["id"])
+        rows = (await documents.current_in_bundles(conn, [bundle_id], bodies=False))[bundle_id]
+        waybills = [r for r in rows if r["kind"] == Kind.LOGISTICS.value]
+        return next(iter(chosen_rows(waybills, bundle)), None)
 
     def current_waybill(self, number: WaybillKey) -> Row | None:
         return next((r for r in self.waybills[number] if r["status"] == "current"), None)
