@@ -25,9 +25,11 @@ from loadtest.servers import DEFAULT_POSTGRES, fresh_database
 from loadtest.traffic import TrafficConfig, messages, plan
 from service.config import Settings
 from service.demo.play import DEMO_CALLERS
-from service.engine.incoming import IncomingDocument
+from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.intake import IntakeBatcher, _Submission
-from service.engine.prepare import build_preparer
+from service.engine.prepare import DocumentResult, build_preparer
+from service.engine.receipts import IntakeReceipts
+from service.messages.receipts import ReceiptItem
 from service.metrics import REGISTRY
 from service.store.database import Database
 
@@ -71,6 +73,21 @@ def prepared_submissions(consignments: int, per_message: int, seed: int) -> Traf
     return out
 
 
+def receipts_of(items: list[IncomingDocument]) -> IntakeReceipts:
+    """The feed's receipts that preparing would have handed over with ``items``."""
+    results = [
+        DocumentResult(
+            inc.document.guid,
+            inc.document.kind.value,
+            {},
+            Outcome.accepted(),
+            dict(ReceiptItem.from_document(inc.document, "120", "").fields),
+        )
+        for inc in items
+    ]
+    return IntakeReceipts(items[0].message_type, results, list(range(len(items))))
+
+
 def batches(
     submissions: list[tuple[str, list[IncomingDocument]]], size: int
 ) -> list[list[tuple[str, list[IncomingDocument]]]]:
@@ -109,6 +126,7 @@ async def measure(
         for sender, items in batch:
             sub = _Submission.__new__(_Submission)
             sub.sender, sub.items, sub.future = sender, items, loop.create_future()
+            sub.receipts = receipts_of(items)  # each document's receipt, issued in the batch
             subs.append(sub)
         if index == 1:
             sent_before, _ = statements_sent()

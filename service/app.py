@@ -16,6 +16,7 @@ from service.api import (
     middleware,
     ops,
     problems,
+    receipts,
     review,
 )
 from service.api.services import Services
@@ -29,6 +30,7 @@ from service.engine.sweeper import Sweeper
 from service.multiprocess_metrics import forget_this_process
 from service.queue.broker import BrokerCheck
 from service.queue.manifest import ManifestReader, Notifier
+from service.queue.receipts import ReceiptsReader
 from service.queue.relay import relay_for_serve
 from service.queue.wakeups import ManifestListener
 from service.security.auth import KeyCache
@@ -43,13 +45,18 @@ from service.web.install import install as install_review_ui
 def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> Services:
     """The process's services; ``batcher`` replaces intake (the load test's ceiling)."""
     db = Database(settings.database_url)
-    notifier = Notifier()
+    # The receipts feed's polls wake on intake receipts, and on everything that wakes the
+    # manifest's (decisions carry receipts; other processes' commits notify one channel).
+    receipt_wakeups = Notifier()
+    notifier = Notifier(also=receipt_wakeups)
 
     def wake_pollers(decided: list[Decided]) -> None:
         if decided:
             notifier.notify()
 
-    batcher = batcher or IntakeBatcher(db, settings, on_commit=wake_pollers)
+    batcher = batcher or IntakeBatcher(
+        db, settings, on_commit=wake_pollers, on_receipts=receipt_wakeups.notify
+    )
     workers = settings.prepare_worker_count
     pool = (
         PreparePool(
@@ -90,6 +97,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         prepare_pool=pool,
         notifier=notifier,
         manifest=ManifestReader(db, notifier, settings.manifest_poll_interval_seconds),
+        receipts=ReceiptsReader(db, receipt_wakeups, settings.manifest_poll_interval_seconds),
         sweeper=Sweeper(db, settings, on_commit=wake_pollers),
         keys=keys,
         key_uses=KeyUseRecorder(db, keys, settings.key_last_used_flush_seconds),
@@ -153,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingest.router,
         bundles.router,
         manifest.router,
+        receipts.router,
         review.router,
         admin.router,
         ops.router,

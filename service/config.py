@@ -165,6 +165,7 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=8 * 3600, gt=0)
 
     # --- manifest ------------------------------------------------------------------------
+    # The bounds and the re-read interval hold for the receipts feed (GET /v1/receipts) too.
     manifest_max_limit: int = 1000
     manifest_max_wait_seconds: float = 60
     # How often a long poll re-reads the outbox when no in-process wake-up arrives (another

@@ -19,6 +19,7 @@ from service.app import build_services
 from service.config import Settings
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.intake import IntakeBatcher
+from service.engine.receipts import IntakeReceipts
 
 
 class AcceptAll(IntakeBatcher):
@@ -34,7 +35,13 @@ class AcceptAll(IntakeBatcher):
     async def stop(self) -> None:
         return None
 
-    async def submit(self, sender: str, items: list[IncomingDocument]) -> list[Outcome]:
+    async def submit(
+        self,
+        sender: str,
+        items: list[IncomingDocument],
+        *,
+        receipts: IntakeReceipts | None = None,
+    ) -> list[Outcome]:
         self.submitted += len(items)
         return [Outcome.accepted() for _ in items]
 

@@ -10,6 +10,7 @@ from service.engine.intake import IntakeBatcher
 from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
 from service.queue.manifest import ManifestReader, Notifier
+from service.queue.receipts import ReceiptsReader
 from service.security.auth import KeyCache
 from service.security.certificate_book import CertificateBook
 from service.security.key_uses import KeyUseRecorder
@@ -24,6 +25,8 @@ class Services:
     ingestor: Ingestor
     notifier: Notifier
     manifest: ManifestReader
+    # the receipts feed (SPEC §10), read like the manifest
+    receipts: ReceiptsReader
     sweeper: Sweeper
     keys: KeyCache
     # when keys were last used, written behind the requests

@@ -3,6 +3,7 @@
 Called by intake for every bundle a batch touched and by the sweeper for bundles past their
 deadline. The decision, its manifest entry, the ledger update and the history event are written
 in the same transaction as the document change that caused them: a crash loses all or none.
+So is the decision receipt for the inventory's sender (``engine.receipts``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from service.config import Settings
 from service.engine import decoded
 from service.engine.context import rule_context
 from service.engine.lifecycle_writes import AFTER_DECISION, LifecycleWrites
+from service.engine.receipts import decision_receipt
 from service.messages.documents import Document, Order, document_from_json
 from service.messages.registry import Direction, Kind
 from service.metrics import DECISIONS
 from service.rules.bundle import BundleDocuments
 from service.rules.evaluate import Evaluation, Outcome, evaluate
 from service.rules.limits import transaction_value
-from service.store import bundles, documents, events, ledger, manifest
+from service.store import bundles, documents, events, ledger, manifest, receipts
 from service.store.dialect import advisory_locks
 
 ENGINE = "engine"
@@ -84,9 +86,10 @@ def current_documents(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> Bun
 
 async def _held_documents(
     conn: AsyncConnection, rows: dict[int, dict[str, Any]], ids: list[int]
-) -> dict[int, BundleDocuments]:
+) -> tuple[dict[int, BundleDocuments], dict[int, str]]:
     """The current documents of bundles ``ids``, decoded ones reused from ``engine.decoded``:
-    only the JSON of documents this process has not decoded yet is read."""
+    only the JSON of documents this process has not decoded yet is read. And the sender of
+    each bundle's inventory, who gets its decision receipts."""
     held = await documents.current_in_bundles(conn, ids, bodies=False)
     database = str(conn.engine.url)
     chosen = {i: chosen_rows(held[i], rows[i]) for i in ids}
@@ -103,10 +106,12 @@ async def _held_documents(
         doc = document_from_json(Kind(row["kind"]), data[int(row["id"])])
         decoded.remember(database, int(row["id"]), str(row["digest"]), doc)
         found[int(row["id"])] = doc
-    return {
+    documents_of = {
         i: BundleDocuments(**{r["kind"]: found[int(r["id"])] for r in chosen[i]})  # type: ignore[arg-type]
         for i in ids
     }
+    senders = {i: r["sender"] for i in ids for r in chosen[i] if r["kind"] == Kind.INVENTORY}
+    return documents_of, senders
 
 
 def ledger_key(order: Order | None) -> tuple[str, int] | None:
@@ -126,6 +131,7 @@ async def decide_many(
     held: Mapping[int, dict[str, Any]] | None = None,
     changes: Sequence[tuple[int, dict[str, Any]]] = (),
     history: Sequence[dict[str, Any]] = (),
+    receipts: Sequence[dict[str, Any]] = (),
     lifecycle: LifecycleWrites | None = None,
 ) -> list[Decided]:
     """Re-evaluate (locked) bundles in id order, as judging them one after the other would,
@@ -136,9 +142,11 @@ async def decide_many(
     instead of reading them; ``changes`` and ``history``: bundle updates and events the
     caller has not written yet, written here together with the decisions' own;
     ``lifecycle``: what the batch's cancels and returns leave (manifest entries, ledger
-    refunds), written with them, the refunds' buyer-years held like the releases'."""
+    refunds), written with them, the refunds' buyer-years held like the releases';
+    ``receipts``: rows of the receipts feed the caller has not issued yet, issued before the
+    decisions'."""
     ids = sorted(set(bundle_ids))
-    plan = _Plan(now, saves=list(changes), events=list(history))
+    plan = _Plan(now, saves=list(changes), events=list(history), receipts=list(receipts))
     refunds = lifecycle.ledger if lifecycle is not None else {}
     if lifecycle is not None:
         for bundle, entry in lifecycle.entries:
@@ -150,7 +158,7 @@ async def decide_many(
         return []
     rows = {i: held[i] for i in ids} if held is not None else await bundles.get_many(conn, ids)
     present = [i for i in ids if i in rows]
-    docs_of = await _held_documents(conn, rows, present)
+    docs_of, plan.senders = await _held_documents(conn, rows, present)
     judged = [(rows[i], docs_of[i]) for i in present]
     keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
     # Two workers releasing orders of one buyer at once must not both read the total from
@@ -184,6 +192,20 @@ class _Plan:
     events: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[_Pending] = field(default_factory=list)
     ledger: dict[tuple[str, int], Decimal] = field(default_factory=dict)
+    # rows of the receipts feed, and the sender of each judged bundle's inventory
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    senders: dict[int, str] = field(default_factory=dict)
+
+    def receipt(
+        self, bundle: dict[str, Any], docs: BundleDocuments, decision: str, rules: list[str]
+    ) -> None:
+        """The decision's receipt for the inventory's sender (none without an inventory)."""
+        sender = self.senders.get(int(bundle["id"]))
+        if docs.inventory is None or sender is None:
+            return
+        row = decision_receipt(docs.inventory, sender, bundle, decision, rules, self.now)
+        if row is not None:
+            self.receipts.append(row)
 
     def event(self, bundle: dict[str, Any], event: str, detail: dict[str, Any]) -> None:
         self.events.append(
@@ -227,6 +249,10 @@ class _Plan:
             merged.setdefault(int(bundle_id), {}).update(values)
         await bundles.save_many(conn, list(merged.items()), rows)
         await events.record_many(conn, self.events)
+        # Last: the feed's counter row stays locked until commit, which serialises every
+        # transaction that issues receipts; taken after the others, the same order as
+        # operator actions (engine/review.py), so the two cannot deadlock.
+        await receipts.issue_many(conn, self.receipts)
         return out
 
 
@@ -339,3 +365,4 @@ def _record(
         totals[key] += amount  # the next bundle of this buyer sees it
         plan.ledger[key] = plan.ledger.get(key, Decimal(0)) + amount
         values.update(ledger_buyer=key[0], ledger_year=key[1], ledger_amount=amount)
+    plan.receipt({**bundle, **values}, docs, decision, rules)  # the bundle as it is saved

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from service.clock import utcnow
-from service.engine.incoming import Outcome
 from service.engine.intake import IntakeBatcher
 from service.engine.prepare import DocumentResult, Prepared, Preparer
 from service.engine.prepare_pool import PreparePool
+from service.engine.receipts import IntakeReceipts
+from service.engine.receipts import return_info as _return_info
 from service.messages.receipts import ReceiptItem, build_receipt, format_return_time
 from service.messages.registry import MessageType
 from service.metrics import DOCUMENTS, PREPARE_SECONDS, PREPARED_DOCUMENTS
@@ -60,24 +61,6 @@ class IngestResult:
                 for d in self.documents
             ],
         }
-
-
-def _return_info(outcome: Outcome) -> str:
-    if outcome.status == "accepted":
-        return "入库成功 accepted"
-    if outcome.status == "duplicate":
-        return "重复申报，返回原回执 duplicate of an accepted document"
-    return "; ".join(_error_text(e) for e in outcome.errors)
-
-
-def _error_text(error: dict[str, Any]) -> str:
-    """One error as the XML receipt's returnInfo says it: what the JSON answer says, the
-    signature's serial and algorithm URIs included (a sender reading only CEB receipts must
-    learn as much)."""
-    text = f"{error['code']}{' ' + error['path'] if error.get('path') else ''}: {error['message']}"
-    extra = [f"serial {error['serial']}"] if error.get("serial") else []
-    extra += [f"{name} {uri}" for name, uri in (error.get("algorithms") or {}).items()]
-    return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
 class CertificateSource(Protocol):
@@ -132,7 +115,12 @@ class Ingestor:
             # Every document of the message counts, before any is stored (security/limits.py).
             await admit(self._limiter, caller.key_id, len(prepared.results))
         order = sorted(prepared.incoming)
-        outcomes = await self._batcher.submit(caller.code, [prepared.incoming[i] for i in order])
+        outcomes = await self._batcher.submit(
+            caller.code,
+            [prepared.incoming[i] for i in order],
+            # the feed's receipt of every document, those refused already included
+            receipts=IntakeReceipts(prepared.message_type, prepared.results, order),
+        )
         for index, outcome in zip(order, outcomes, strict=True):
             prepared.results[index].outcome = outcome
         for result in prepared.results:

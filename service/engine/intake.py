@@ -4,7 +4,8 @@ One transaction per document tops out around 1.7 k docs/s on PostgreSQL; a few h
 transaction reaches tens of thousands. Requests hand their documents to the batcher and wait;
 the batcher closes a batch at ``intake_batch_max_documents`` or after
 ``intake_batch_interval_ms``, applies it, decides the touched bundles, commits, and only then
-resolves every waiting request: "accepted" always means committed.
+resolves every waiting request: "accepted" always means committed. Each document's receipt
+in the receipts feed (``engine.receipts``) is issued in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from service.engine.apply import BatchState, apply_document, meeting_points
 from service.engine.decide import Decided, decide_many
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import Windows
+from service.engine.receipts import IntakeReceipts
 from service.errors import ServiceUnavailable
 from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
 from service.store import bundles
@@ -41,6 +43,7 @@ _RETRIES = 5
 class _Submission:
     sender: str
     items: list[IncomingDocument]
+    receipts: IntakeReceipts | None = None
     future: asyncio.Future[list[Outcome]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -53,10 +56,13 @@ class IntakeBatcher:
         settings: Settings,
         on_commit: Callable[[list[Decided]], None] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_receipts: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._on_commit = on_commit
+        # after a commit that issued intake receipts (the receipt feed's long polls)
+        self._on_receipts = on_receipts
         self._clock = clock
         self._queue: asyncio.Queue[_Submission] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -72,14 +78,23 @@ class IntakeBatcher:
         await cancel(self._task)
         self._task = None
 
-    async def submit(self, sender: str, items: list[IncomingDocument]) -> list[Outcome]:
-        if not items:
+    async def submit(
+        self,
+        sender: str,
+        items: list[IncomingDocument],
+        *,
+        receipts: IntakeReceipts | None = None,
+    ) -> list[Outcome]:
+        """The outcome of each of ``items``, once committed. ``receipts``: the message's
+        receipts for the feed, issued in the same transaction; a message whose documents were
+        all refused before the batch comes for its receipts alone."""
+        if not items and receipts is None:
             return []
         if self._task is None or self._task.done():
             raise ServiceUnavailable("intake is not running")
         if self._queue.qsize() >= self._settings.intake_queue_limit:
             raise ServiceUnavailable("intake queue is full, retry later")
-        submission = _Submission(sender, items)
+        submission = _Submission(sender, items, receipts)
         await self._queue.put(submission)
         return await submission.future
 
@@ -159,6 +174,8 @@ class IntakeBatcher:
                 submission.future.set_result(outcome)
         if self._on_commit is not None:
             self._on_commit(decided)
+        if self._on_receipts is not None and any(sub.receipts is not None for sub in batch):
+            self._on_receipts()
 
     async def _apply_with_retries(
         self, batch: list[_Submission]
@@ -218,7 +235,14 @@ class IntakeBatcher:
                 changes, history = state.take_bundle_writes()
                 await bundles.drop_untouched(conn, state.untouched())
                 phase("write")
-                # The bundles' own changes are written with their decisions, in one go.
+                issued = [
+                    row
+                    for sub, outcomes in zip(batch, results, strict=True)
+                    if sub.receipts is not None
+                    for row in sub.receipts.rows(sub.sender, outcomes, now)
+                ]
+                # The bundles' own changes and the receipts are written with the decisions,
+                # in one go.
                 decided = await decide_many(
                     conn,
                     state.dirty,
@@ -228,6 +252,7 @@ class IntakeBatcher:
                     changes=changes,
                     history=history,
                     lifecycle=state.lifecycle,
+                    receipts=issued,
                 )
                 phase("decide")
                 committing = True

@@ -4,7 +4,8 @@ Each action, in one transaction: checks that the bundle is still at the version 
 looked at, moves its state, moves the annual ledger as an engine decision would (a release of
 an import order counts; leaving the released state gives the amount back, SPEC §5 end),
 appends a manifest entry ``by`` the operator, an audit record (``review_actions`` for the
-review pages, and the hash-chained ``audit_log``) and a history event. Anything
+review pages, and the hash-chained ``audit_log``), a history event and, for a release or a
+reject, the decision receipt for the inventory's sender (``engine.receipts``). Anything
 refused raises before the first write, so a refused action changes nothing.
 """
 
@@ -20,14 +21,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import utcnow
-from service.engine.decide import current_documents, ledger_key
+from service.engine.decide import chosen_rows, current_documents, ledger_key
+from service.engine.receipts import decision_receipt
 from service.errors import ActionNotAllowed, InvalidRequest, NotFound, VersionConflict
 from service.metrics import DECISIONS
 from service.rules.bundle import BundleDocuments
 from service.rules.limits import transaction_value
 from service.security.keys import Caller
 from service.security.masking import scrub
-from service.store import audit, bundles, documents, events, ledger, manifest
+from service.store import audit, bundles, documents, events, ledger, manifest, receipts
 from service.store.database import Database
 
 MAX_REASON = 2000
@@ -143,7 +145,8 @@ async def act(
             f"cannot {chosen.value} a bundle in state {bundle['state']}",
             state=bundle["state"],
         )
-    docs = current_documents(await documents.current_in_bundle(conn, bundle["id"]), bundle)
+    held = await documents.current_in_bundle(conn, bundle["id"])
+    docs = current_documents(held, bundle)
     values: dict[str, Any] = {"state": move.to_state, "decided_at": now}
     values.update(await _move_ledger(conn, bundle, docs, move.to_state))
     version = await bundles.bump_version(conn, bundle["id"])
@@ -211,9 +214,31 @@ async def act(
             "reason": why,
         },
     )
+    if chosen is not Action.REOPEN:  # an open case again: nothing to tell the sender yet
+        await _issue_receipt(conn, held, bundle, docs, move.decision, rules, now)
     return ActionDone(
         chosen.value, seq, move.to_state, version, audit_id, entry["direction"], entry["regime"]
     )
+
+
+async def _issue_receipt(
+    conn: AsyncConnection,
+    held: list[dict[str, Any]],
+    bundle: dict[str, Any],
+    docs: BundleDocuments,
+    decision: str,
+    rules: list[str],
+    now: datetime,
+) -> None:
+    """The decision receipt for the sender of the bundle's inventory, if it has one. Issued
+    last: the feed's counter row is held until commit (see ``decide._Plan.write``)."""
+    chosen = chosen_rows(held, bundle)
+    sender = next((r["sender"] for r in chosen if r["kind"] == "inventory"), None)
+    if docs.inventory is None or sender is None:
+        return
+    row = decision_receipt(docs.inventory, sender, bundle, decision, rules, now, operator=True)
+    if row is not None:
+        await receipts.issue_many(conn, [row])
 
 
 async def _move_ledger(

@@ -240,6 +240,12 @@ def _receipt_guid(guid: str) -> str:
     return guid if len(guid) == 36 else str(uuid.uuid5(_GUID_NAMESPACE, guid)).upper()
 
 
+def receipt_guid(guid: str) -> str:
+    """The guid a receipt names a document by: its own, or one derived from it when it is
+    not 36 characters (the receipts feed stores it so)."""
+    return _receipt_guid(guid)
+
+
 def build_receipt(
     message_type: MessageType,
     items: Sequence[ReceiptItem],

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import iso
 from service.store import manifest as outbox
@@ -19,15 +21,22 @@ from service.store.database import Database
 
 
 class Notifier:
-    """Wakes every waiting long poll when the process commits manifest entries."""
+    """Wakes every waiting long poll when the process commits manifest entries.
 
-    def __init__(self) -> None:
+    ``also``: a notifier woken with this one (the receipts feed's: every decision may
+    issue a receipt), which may be woken on its own too.
+    """
+
+    def __init__(self, also: Notifier | None = None) -> None:
         self._event = asyncio.Event()
+        self._also = also
 
     def notify(self) -> None:
         self._event.set()
         # A fresh event for the next round; waiters hold the one they started with.
         self._event = asyncio.Event()
+        if self._also is not None:
+            self._also.notify()
 
     async def wait(self, seconds: float) -> None:
         event = self._event
@@ -54,6 +63,26 @@ def entry_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def long_poll(
+    db: Database,
+    notifier: Notifier,
+    poll_interval: float,
+    wait: float,
+    read: Callable[[AsyncConnection], Awaitable[list[dict[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """What ``read`` finds, read again on each wake-up (or every ``poll_interval``) until it
+    finds something or ``wait`` seconds have passed. No transaction is held while waiting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        async with db.read() as conn:
+            rows = await read(conn)
+        remaining = deadline - loop.time()
+        if rows or remaining <= 0:
+            return rows
+        await notifier.wait(min(remaining, poll_interval))
+
+
 class ManifestReader:
     def __init__(self, db: Database, notifier: Notifier, poll_interval: float) -> None:
         self._db = db
@@ -64,13 +93,10 @@ class ManifestReader:
         self, after: int, limit: int, wait: float, codes: Collection[str] | None
     ) -> tuple[list[dict[str, Any]], int]:
         """Entries after ``after`` visible to ``codes``, waiting up to ``wait`` seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        while True:
-            async with self._db.read() as conn:
-                rows = await outbox.read_after(conn, after, limit, codes)
-            remaining = deadline - loop.time()
-            if rows or remaining <= 0:
-                entries = [entry_json(r) for r in rows]
-                return entries, (entries[-1]["seq"] if entries else after)
-            await self._notifier.wait(min(remaining, self._poll_interval))
+
+        async def read(conn: AsyncConnection) -> list[dict[str, Any]]:
+            return await outbox.read_after(conn, after, limit, codes)
+
+        rows = await long_poll(self._db, self._notifier, self._poll_interval, wait, read)
+        entries = [entry_json(r) for r in rows]
+        return entries, (entries[-1]["seq"] if entries else after)

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store import pg
@@ -78,7 +78,7 @@ async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> l
     if not entries:
         return []
     if conn.dialect.name == "postgresql":
-        return await _append_many_pg(conn, entries)
+        return await append_rows_pg(conn, manifest, SEQ_COUNTER, entries)
     seqs = await reserve_seqs(conn, len(entries))
     rows = [{"seq": s, **e} for s, e in zip(seqs, entries, strict=True)]
     await conn.execute(insert(manifest), rows)
@@ -86,32 +86,36 @@ async def append_many(conn: AsyncConnection, entries: list[dict[str, Any]]) -> l
 
 
 @cache
-def _append_sql(columns: tuple[str, ...]) -> str:
+def _append_sql(table: Table, columns: tuple[str, ...]) -> str:
     """``reserve_seqs`` and the insert in one statement: the counter moves on by the number
-    of entries (row-locked until commit, notifying ``CHANNEL``), and entry n of the arrays
-    gets seq ``last - count + n``."""
+    of rows (row-locked until commit, notifying ``CHANNEL``), and row n of the arrays gets
+    seq ``last - count + n``."""
     names = ", ".join(f'"{c}"' for c in columns)
     return (
         f"WITH c AS ({_RESERVE}) "
-        f'INSERT INTO manifest ("seq", {names}) '
-        f"SELECT (SELECT value FROM c) - $2::bigint + u.ord_, {pg.select_list(manifest, columns)} "
-        f"FROM {pg.unnest(manifest, columns, first=5)} ORDER BY u.ord_ RETURNING seq"
+        f'INSERT INTO {table.name} ("seq", {names}) '
+        f"SELECT (SELECT value FROM c) - $2::bigint + u.ord_, {pg.select_list(table, columns)} "
+        f"FROM {pg.unnest(table, columns, first=5)} ORDER BY u.ord_ RETURNING seq"
     )
 
 
-async def _append_many_pg(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[int]:
-    columns = tuple(c.name for c in manifest.c if c.name != "seq" and c.name in entries[0])
-    if any(e.keys() != entries[0].keys() for e in entries):
-        raise ValueError("manifest entries of one append must carry the same fields")
-    complete = [{c: e[c] for c in columns} for e in entries]
+async def append_rows_pg(
+    conn: AsyncConnection, table: Table, counter: str, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Rows of a feed keyed by ``seq`` (the manifest, the receipts) appended in list order
+    with seqs of ``counter``, in one statement on PostgreSQL; their seqs."""
+    columns = tuple(c.name for c in table.c if c.name != "seq" and c.name in rows[0])
+    if any(r.keys() != rows[0].keys() for r in rows):
+        raise ValueError(f"{table.name} rows of one append must carry the same fields")
+    complete = [{c: r[c] for c in columns} for r in rows]
     found = await pg.fetch(
         conn,
-        _append_sql(columns),
-        SEQ_COUNTER,
-        len(entries),
+        _append_sql(table, columns),
+        counter,
+        len(rows),
         CHANNEL,
         process_token(),
-        *pg.columns_of(manifest, complete, columns),
+        *pg.columns_of(table, complete, columns),
     )
     return sorted(int(r["seq"]) for r in found)
 

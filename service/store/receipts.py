@@ -14,16 +14,20 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.store.manifest import reserve_seqs
+from service.store.manifest import append_rows_pg, reserve_seqs
 from service.store.tables import receipts
 
 SEQ_COUNTER = "receipt_seq"
 
 
 async def issue_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
-    """Append receipts in list order (each a ``receipts`` row without its seq); their seqs."""
+    """Append receipts in list order (each a ``receipts`` row without its seq, all with the
+    same columns); their seqs."""
     if not rows:
         return []
+    if conn.dialect.name == "postgresql":
+        # the reservation and the insert in one statement, its text the same for any count
+        return await append_rows_pg(conn, receipts, SEQ_COUNTER, rows)
     seqs = await reserve_seqs(conn, len(rows), SEQ_COUNTER)
     await conn.execute(insert(receipts), [{"seq": s, **r} for s, r in zip(seqs, rows, strict=True)])
     return seqs

@@ -117,6 +117,7 @@ def _all_unavailable(deployment: Deployment, consignment: Consignment) -> None:
         ("POST", "/v1/messages", "payment", consignment.message(Kind.PAYMENT)),
         ("POST", "/v1/messages", "platform", consignment.message(Kind.ORDER)),
         ("GET", "/v1/manifest?after=0", "warehouse", None),
+        ("GET", "/v1/receipts?after=0", "platform", None),
         ("GET", f"/v1/bundles/{ebp}/{order_no}", "platform", None),
         ("GET", "/v1/review/exceptions", "operator", None),
     ]
