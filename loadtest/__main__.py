@@ -7,179 +7,9 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from loadtest.driver import DriveConfig
-from loadtest.traffic import TrafficConfig, all_mistakes
-
-OUT = Path(__file__).resolve().parent / "out"
-# Order numbers default to a value that grows with the clock, so runs against one
-# long-lived database do not reuse each other's (ebpCode, orderNo).
-_EPOCH_2026 = 1_767_225_600
-
-
-def _default_first_number() -> int:
-    return int(datetime.now(UTC).timestamp() - _EPOCH_2026) * 10_000
-
-
-def _share(text: str) -> tuple[str, float]:
-    code, _, value = text.partition("=")
-    if not value:
-        raise argparse.ArgumentTypeError("expected CODE=SHARE, e.g. PAYMENT_AMOUNT=0.05")
-    return code.strip().upper(), float(value)
-
-
-def _env(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError("expected NAME=VALUE, e.g. SANDAN_LOG_LEVEL=WARNING")
-    return name, value
-
-
-def _traffic_args(
-    p: argparse.ArgumentParser, consignments: int, several_sizes: bool = False
-) -> None:
-    g = p.add_argument_group("traffic")
-    g.add_argument(
-        "--consignments",
-        type=int,
-        default=consignments,
-        help=f"consignments to play, 3-4 documents each (default {consignments})",
-    )
-    if several_sizes:
-        # one command for the whole benchmark: "1,100" runs it once per size
-        g.add_argument(
-            "--docs-per-message",
-            default="1",
-            metavar="N[,N...]",
-            help="documents of one kind per message, 1..100; a list such as 1,100 runs the "
-            "bench once per size (default 1)",
-        )
-    else:
-        g.add_argument(
-            "--docs-per-message",
-            type=int,
-            default=1,
-            metavar="N",
-            help="documents of one kind per message, 1..100 (default 1)",
-        )
-    g.add_argument(
-        "--mismatch-share",
-        type=float,
-        default=0.3,
-        metavar="SHARE",
-        help="share of consignments with one mistake, spread evenly over the mismatch "
-        "codes that apply to each regime (default 0.3)",
-    )
-    g.add_argument(
-        "--mismatch",
-        type=_share,
-        action="append",
-        metavar="CODE=SHARE",
-        help="explicit share for one mismatch code (repeat; replaces --mismatch-share). "
-        f"Codes: {', '.join(all_mistakes())}",
-    )
-    g.add_argument(
-        "--spread",
-        type=int,
-        default=200,
-        help="a consignment's documents arrive spread over this many consignments' worth "
-        "of traffic, in shuffled order (default 200)",
-    )
-    g.add_argument("--seed", type=int, default=11)
-    g.add_argument(
-        "--first-number",
-        type=int,
-        default=None,
-        help="first order number (default: grows with the clock, so reruns never collide)",
-    )
-
-
-def _drive_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("sending")
-    g.add_argument("--connections", type=int, default=16, help="concurrent connections (16)")
-    g.add_argument(
-        "--rate",
-        type=float,
-        default=0.0,
-        help="documents/s to offer (open loop); 0 = as fast as answers come (default)",
-    )
-    g.add_argument("--no-progress", action="store_true", help="no progress bar")
-    g.add_argument(
-        "--driver",
-        choices=("wrk", "python"),
-        default=None,
-        help="who sends: wrk (pre-rendered bodies, a Lua script; not with --rate) or this "
-        "Python process (httpx); default wrk when /usr/bin/wrk exists and --rate is 0",
-    )
-    g.add_argument(
-        "--wrk-threads", type=int, default=2, help="wrk threads (default 2, one per core here)"
-    )
-
-
-def _processes_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--processes",
-        type=int,
-        default=1,
-        help="separate `sandan serve` processes per target, each on its own port, the "
-        "connections spread over them as by a load balancer (PostgreSQL only; default 1). One "
-        "`sandan serve` on PostgreSQL already runs a worker process per core on its port "
-        "(SANDAN_WORKERS), so N here means N x workers processes",
-    )
-
-
-def _processes(args: argparse.Namespace) -> int | None:
-    """The process count, or None (after saying why) when it cannot be used."""
-    if args.processes < 1:
-        print("--processes must be at least 1", file=sys.stderr)
-        return None
-    if args.processes > 1 and args.sqlite:
-        print("--processes > 1 needs PostgreSQL: SQLite is the one-process shape", file=sys.stderr)
-        return None
-    return int(args.processes)
-
-
-def _traffic(args: argparse.Namespace) -> TrafficConfig:
-    return TrafficConfig(
-        consignments=args.consignments,
-        docs_per_message=args.docs_per_message,
-        mismatch_share=args.mismatch_share,
-        mismatch_shares=dict(args.mismatch) if args.mismatch else None,
-        spread=args.spread,
-        seed=args.seed,
-        first_number=(
-            args.first_number if args.first_number is not None else _default_first_number()
-        ),
-    )
-
-
-def _driver(args: argparse.Namespace) -> str:
-    from loadtest.wrk import available
-
-    if args.driver == "wrk" and args.rate > 0:
-        raise SystemExit("--driver wrk cannot hold a --rate (wrk has no schedule): use python")
-    if args.driver is not None:
-        return str(args.driver)
-    return "wrk" if available() and args.rate == 0 else "python"
-
-
-def _drive(args: argparse.Namespace) -> DriveConfig:
-    return DriveConfig(
-        connections=args.connections,
-        rate=args.rate,
-        progress=not args.no_progress,
-        driver=_driver(args),
-        wrk_threads=args.wrk_threads,
-    )
-
-
-def _out(args: argparse.Namespace, command: str) -> Path:
-    if args.out is not None:
-        return Path(args.out)
-    return OUT / f"{command}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+from loadtest import arguments
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -198,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
             "give --key ROLE=KEY for each sender role, or --provision DATABASE_URL", file=sys.stderr
         )
         return 2
-    config = _traffic(args)
+    config = arguments.traffic(args)
     planned = plan(config)
     total = document_count(planned)
     outgoing: Any = messages(config, planned)
@@ -211,16 +41,16 @@ def _run(args: argparse.Namespace) -> int:
     target = Target(
         urls, keys, decides=not args.no_decisions, server_pids=tuple(args.server_pid or [])
     )
-    report = asyncio.run(run_traffic(target, planned, outgoing, total, _drive(args)))
+    report = asyncio.run(run_traffic(target, planned, outgoing, total, arguments.drive(args)))
     result = {
         "kind": "run",
         "url": args.url,
         "traffic": traffic_json(config),
-        "drive": drive_json(_drive(args)),
+        "drive": drive_json(arguments.drive(args)),
         "conditions": conditions,
         **report,
     }
-    out = _out(args, "run")
+    out = arguments.out(args, "run")
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(result, indent=2, default=str))
     plot({"sandan": report}, out / "report.png", f"run against {args.url}")
@@ -239,11 +69,11 @@ def _bench(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown targets {sorted(unknown)}; choose from {TARGETS}", file=sys.stderr)
         return 2
-    processes = _processes(args)
+    processes = arguments.processes(args)
     if processes is None:
         return 2
     sizes = [int(size) for size in str(args.docs_per_message).split(",")]
-    out = _out(args, "bench")
+    out = arguments.out(args, "bench")
     summary: dict[str, Any] = {}
     profiles: dict[str, dict[str, Any]] = {}
     # One command for the whole benchmark: each message size is its own bench, in turn.
@@ -251,8 +81,8 @@ def _bench(args: argparse.Namespace) -> int:
         args.docs_per_message = size
         result = run_bench(
             BenchConfig(
-                traffic=_traffic(args),
-                drive=_drive(args),
+                traffic=arguments.traffic(args),
+                drive=arguments.drive(args),
                 out=out if len(sizes) == 1 else out / f"{size}-per-message",
                 database=None if args.sqlite else args.database,
                 targets=targets,
@@ -278,13 +108,13 @@ def _bench(args: argparse.Namespace) -> int:
 def _soak(args: argparse.Namespace) -> int:
     from loadtest.soak import SoakConfig, run_soak
 
-    processes = _processes(args)
+    processes = arguments.processes(args)
     if processes is None:
         return 2
     run_soak(
         SoakConfig(
-            drive=_drive(args),
-            out=_out(args, "soak"),
+            drive=arguments.drive(args),
+            out=arguments.out(args, "soak"),
             database=None if args.sqlite else args.database,
             pending=args.pending,
             duration=args.duration,
@@ -341,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--key",
-        type=_env,
+        type=arguments.env,
         action="append",
         metavar="ROLE=KEY",
         help="API key per role: platform, payment, logistics, agent, and operator (reads "
@@ -368,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         "servers)",
     )
     run.add_argument("--out", help="report directory")
-    _traffic_args(run, 2000)
-    _drive_args(run)
+    arguments.traffic_args(run, 2000)
+    arguments.drive_args(run)
     run.set_defaults(func=_run)
 
     bench = sub.add_parser(
@@ -393,16 +223,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--env",
-        type=_env,
+        type=arguments.env,
         action="append",
         metavar="NAME=VALUE",
         help="extra environment for every server, e.g. SANDAN_INTAKE_BATCH_MAX_DOCUMENTS=1000",
     )
-    _processes_arg(bench)
+    arguments.processes_arg(bench)
     bench.add_argument("--keep-databases", action="store_true")
     bench.add_argument("--out", help="report directory")
-    _traffic_args(bench, 5000, several_sizes=True)
-    _drive_args(bench)
+    arguments.traffic_args(bench, 5000, several_sizes=True)
+    arguments.drive_args(bench)
     bench.set_defaults(func=_bench)
 
     soak = sub.add_parser(
@@ -430,11 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     soak.add_argument("--docs-per-message", type=int, default=1)
     soak.add_argument("--mismatch-share", type=float, default=0.3)
-    soak.add_argument("--env", type=_env, action="append", metavar="NAME=VALUE")
-    _processes_arg(soak)
+    soak.add_argument("--env", type=arguments.env, action="append", metavar="NAME=VALUE")
+    arguments.processes_arg(soak)
     soak.add_argument("--keep-databases", action="store_true")
     soak.add_argument("--out", help="report directory")
-    _drive_args(soak)
+    arguments.drive_args(soak)
     soak.set_defaults(func=_soak)
 
     ceiling = sub.add_parser(
