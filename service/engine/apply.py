@@ -51,10 +51,15 @@ async def apply_document(
     known = state.known.get((sender, kind, doc.guid))
     if known is not None:
         if known["digest"] == inc.digest:
+            # the original answer: an inventory's with the invtNo it was given
+            held = state.bundles.get(key) if (key := bundle_key(inc)) is not None else None
             return Outcome(
                 "duplicate",
                 known["return_status"],
                 [{"code": "DUPLICATE", "message": f"{kind} {doc.guid} was already accepted"}],
+                invt_no=held["invt_no"]
+                if held is not None and isinstance(doc, Inventory)
+                else None,
             )
         return Outcome.rejected(
             "GUID_CONFLICT",

@@ -359,7 +359,10 @@ def _record(
     }
     plan.decisions.append(_Pending(bundle, entry, rules))
     values["state"] = "released" if decision == "release" else "exception"
-    values["decided_at"] = plan.now
+    if bundle["state"] != "released":
+        # a release judged again (a late addition) keeps the time the goods were released:
+        # the return and cancel windows run from it (SPEC §10)
+        values["decided_at"] = plan.now
     if decision == "release" and key and docs.order is not None:
         amount = transaction_value(docs.order)
         totals[key] += amount  # the next bundle of this buyer sees it

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from xml.sax.saxutils import escape
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,6 +56,13 @@ async def apply_lifecycle(
     if bundle["state"] == "cancelled":
         return Outcome.rejected(
             "BUNDLE_CANCELLED", f"the consignment of invtNo {invt_no} was cancelled"
+        )
+    if doc.appType != "1":
+        # applied (审结) on receipt, so there is nothing left to change or withdraw
+        return Outcome.rejected(
+            "ALREADY_DECIDED",
+            f"a {doc.kind.value} is applied when it is accepted: appType {doc.appType} cannot "
+            "change or delete one; send a new application (appType 1)",
         )
     mismatch = _key_mismatch(doc, bundle)
     if mismatch:
@@ -111,8 +119,10 @@ def _released_at(bundle: Row) -> datetime | None:
 async def _cancel_refusal(conn: AsyncConnection, bundle: Row, state: BatchState) -> str | None:
     if bundle["state"] == "closed":
         return "the goods have departed (离境)"
-    if bundle["state"] not in _RELEASED:
-        return None  # pending, exception, rejected: cancelled before any release
+    if bundle["state"] not in _RELEASED or bundle["direction"] == Direction.EXPORT.value:
+        # pending, exception, rejected: cancelled before any release; an export list until
+        # its departure (the partial-return and window limits are the import's)
+        return None
     if await state.returns_of(conn, bundle):
         return "the released consignment has already been returned in part"
     window = state.windows.cancel_days
@@ -157,6 +167,10 @@ async def _judge_return(
     asked: dict[int, Decimal] = {}
     for line in getattr(doc, "lines", ()):
         gnum, qty = int(line.gnum), Decimal(line.qty or 0)
+        if qty <= 0:
+            return Outcome.rejected(
+                "RETURN_EXCEEDS", f"invtNo {invt_no} line {gnum}: a return qty must be positive"
+            )
         own = declared.get(gnum)
         if own is None:
             return Outcome.rejected("RETURN_EXCEEDS", f"invtNo {invt_no} has no line gnum {gnum}")
@@ -185,6 +199,12 @@ def _returned_qty(rows: Sequence[Row]) -> dict[int, Decimal]:
 
 def _store(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -> Row:
     doc = inc.document
+    data, raw_xml = doc.to_json(), inc.raw_xml
+    reason = getattr(doc, "reason", None)
+    if reason and scrub(reason) != reason:
+        # free text: a number that looks like an ID or a phone is masked at rest too
+        data["reason"] = scrub(reason)
+        raw_xml = raw_xml.replace(f">{escape(reason)}<", f">{escape(scrub(reason))}<")
     return state.add_document(
         dict(
             sender=sender,
@@ -202,8 +222,8 @@ def _store(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -
             logistics_no=getattr(doc, "logisticsNo", None),
             bundle_id=bundle["id"],
             status="applied",
-            data=doc.to_json(),
-            raw_xml=inc.raw_xml,
+            data=data,
+            raw_xml=raw_xml,
             signature=inc.signature,
             signature_serial=inc.signature_serial,
             return_status="120",

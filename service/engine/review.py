@@ -29,7 +29,7 @@ from service.rules.bundle import BundleDocuments
 from service.rules.limits import transaction_value
 from service.security.keys import Caller
 from service.security.masking import scrub
-from service.store import audit, bundles, documents, events, ledger, manifest, receipts
+from service.store import audit, bundles, documents, events, ledger, manifest, receipts, returns
 from service.store.database import Database
 
 MAX_REASON = 2000
@@ -143,6 +143,16 @@ async def act(
     if bundle["state"] not in move.from_states:
         raise ActionNotAllowed(
             f"cannot {chosen.value} a bundle in state {bundle['state']}",
+            state=bundle["state"],
+        )
+    if (
+        bundle["state"] == "released"
+        and (await returns.for_bundles(conn, [bundle["id"]]))[bundle["id"]]
+    ):
+        # SPEC §10: goods returned in part were released and came back; undoing the release
+        # would leave the returns (and the value they gave back) without the release
+        raise ActionNotAllowed(
+            f"cannot {chosen.value} a consignment returned in part: its returns stand",
             state=bundle["state"],
         )
     held = await documents.current_in_bundle(conn, bundle["id"])

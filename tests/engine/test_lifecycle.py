@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from service.demo.consignments import Consignment, clean_import
 from service.demo.exports import clean_export
+from service.engine import review
 from service.engine.ingest import IngestResult
+from service.errors import ActionNotAllowed
 from service.messages.registry import BUNDLE_KINDS, Kind
 from service.store import bundles, ledger
-from tests.engine.conftest import Pipeline, PipelineFactory
+from service.store.tables import documents
+from tests.engine.conftest import OPERATOR, Pipeline, PipelineFactory
 from tests.messages.builders import cancel_for, refund_for, serialize
 
 WHEN = datetime(2026, 3, 2, 9, 30, 0)
@@ -215,3 +221,94 @@ async def test_a_cancel_and_documents_in_one_batch(pipelines: PipelineFactory) -
         await asyncio.gather(*sends, send(p, cancel(c, invt_no)))
         assert (await row(p, c.key))["state"] == "cancelled"
         assert [e["decision"] for e in await p.entries(c.key)][-1] == "cancel"
+
+
+async def test_a_return_qty_must_be_positive(pipelines: PipelineFactory) -> None:
+    async with pipelines() as p:
+        c = consignment(10)
+        invt_no = await play(p, c)
+        assert invt_no is not None
+        first = int(c.inventory_lines[0]["gnum"])
+        for qty in (Decimal(-5), Decimal(0)):
+            refused(await send(p, refund(c, invt_no, {first: qty})), "RETURN_EXCEEDS")
+        bundle = await p.bundle(c.key)
+        assert bundle is not None and bundle["returns"] == [] and bundle["state"] == "released"
+
+
+async def test_a_cancel_or_return_cannot_be_changed_or_deleted(pipelines: PipelineFactory) -> None:
+    async with pipelines() as p:
+        c = consignment(11)
+        invt_no = await play(p, c)
+        assert invt_no is not None
+        for app_type in ("2", "3"):
+            body = serialize(refund_for(c, invt_no=invt_no, signed=True, appType=app_type))
+            refused(await send(p, body), "ALREADY_DECIDED")
+            body = serialize(cancel_for(c, invt_no=invt_no, signed=True, appType=app_type))
+            refused(await send(p, body), "ALREADY_DECIDED")
+        assert (await row(p, c.key))["state"] == "released"
+        assert [e["decision"] for e in await p.entries(c.key)] == ["release"]
+
+
+async def test_an_export_returned_in_part_may_still_be_cancelled_before_departure(
+    pipelines: PipelineFactory,
+) -> None:
+    async with pipelines() as p:
+        c = clean_export(random.Random(12), 12, regime="9610")
+        invt_no = await play(p, c)
+        assert invt_no is not None
+        line = c.inventory_lines[0]
+        part = {int(line["gnum"]): Decimal(str(line["qty"])) / 2}
+        assert (await send(p, refund(c, invt_no, part)))["status"] == "accepted"
+        assert (await send(p, cancel(c, invt_no)))["status"] == "accepted"
+        assert (await row(p, c.key))["state"] == "cancelled"
+
+
+async def test_operators_cannot_undo_a_release_returned_in_part(
+    pipelines: PipelineFactory,
+) -> None:
+    async with pipelines() as p:
+        c = consignment(13)
+        invt_no = await play(p, c)
+        assert invt_no is not None
+        line = c.inventory_lines[0]
+        part = {int(line["gnum"]): Decimal(str(line["qty"])) / 2}
+        assert (await send(p, refund(c, invt_no, part)))["status"] == "accepted"
+        bundle = await row(p, c.key)
+        for action in ("reject", "reopen"):
+            async with p.db.write() as conn:
+                with pytest.raises(ActionNotAllowed):
+                    await review.act(
+                        conn, *c.key, action, "no", bundle["version"], OPERATOR, datetime.now(UTC)
+                    )
+        assert (await row(p, c.key))["state"] == "released"
+
+
+async def test_a_replayed_inventory_is_answered_with_its_invt_no(
+    pipelines: PipelineFactory,
+) -> None:
+    async with pipelines() as p:
+        c = consignment(14)
+        invt_no = await play(p, c, (Kind.INVENTORY,))
+        (again,) = (await p.post(c.message(Kind.INVENTORY), Kind.INVENTORY)).documents
+        assert (again.outcome.status, again.outcome.invt_no) == ("duplicate", invt_no)
+
+
+async def test_a_reason_that_looks_like_personal_data_is_masked_at_rest(
+    pipelines: PipelineFactory,
+) -> None:
+    async with pipelines() as p:
+        c = consignment(15)
+        invt_no = await play(p, c)
+        assert invt_no is not None
+        body = cancel(c, invt_no, reason="买家 13812345678 要求撤单")
+        assert (await send(p, body))["status"] == "accepted"
+        async with p.db.read() as conn:
+            stored = (
+                await conn.execute(
+                    select(documents.c.data, documents.c.raw_xml).where(
+                        documents.c.kind == "cancel"
+                    )
+                )
+            ).one()
+        assert "13812345678" not in str(stored.data) and "13812345678" not in stored.raw_xml
+        assert "138****5678" in stored.raw_xml
