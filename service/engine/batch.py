@@ -36,13 +36,16 @@ _UNWRITTEN = 2**62
 
 # The kinds that name their bundle by (ebpCode, orderNo). Waybills meet theirs through
 # secondary keys; lifecycle documents (cancel, return) through the invtNo.
-_KEYED = frozenset({Kind.ORDER.value, Kind.PAYMENT.value, Kind.INVENTORY.value})
+# (Members, not ``.value``: an enum's ``value`` is a descriptor call, several µs a document
+# on the intake path.)
+_KEYED = frozenset({Kind.ORDER, Kind.PAYMENT, Kind.INVENTORY})
+_BY_INVT_NO = frozenset({Kind.CANCEL, Kind.RETURN})
 
 
 def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
     """The primary key a document names, if it names one (waybills never do)."""
     doc = inc.document
-    if doc.kind.value not in _KEYED:
+    if doc.kind not in _KEYED:
         return None
     return (doc.ebpCode, doc.orderNo)  # type: ignore[attr-defined]
 
@@ -50,7 +53,7 @@ def bundle_key(inc: IncomingDocument) -> tuple[str, str] | None:
 def invt_no_named(inc: IncomingDocument) -> str | None:
     """The invtNo a lifecycle document names its consignment by."""
     doc = inc.document
-    if doc.kind.value in _KEYED or doc.kind is Kind.LOGISTICS:
+    if doc.kind not in _BY_INVT_NO:
         return None
     return getattr(doc, "invtNo", None)
 

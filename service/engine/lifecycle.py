@@ -34,15 +34,15 @@ from service.engine.batch import BatchState, Row
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import AFTER_DECISION
 from service.messages.documents import Document, Inventory
-from service.messages.registry import Direction
+from service.messages.registry import Direction, Kind
 from service.security.masking import scrub
 
-LIFECYCLE_KINDS = frozenset({"cancel", "return"})
+LIFECYCLE_KINDS = frozenset({Kind.CANCEL, Kind.RETURN})
 _RELEASED = frozenset({"released"}) | AFTER_DECISION - {"cancelled"}
 
 
 def is_lifecycle(inc: IncomingDocument) -> bool:
-    return inc.document.kind.value in LIFECYCLE_KINDS
+    return inc.document.kind in LIFECYCLE_KINDS
 
 
 async def apply_lifecycle(

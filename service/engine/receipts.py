@@ -97,9 +97,19 @@ def _row(
         "return_info": (info.strip() or STATUS_TEXT.get(return_status, return_status))[
             :RETURN_INFO_MAX
         ],
-        "fields": {k: v[:_FIELD_MAX] for k, v in fields.items() if k != "guid"},
+        "fields": _echoed(fields),
         "created_at": now,
     }
+
+
+def _echoed(fields: dict[str, str]) -> dict[str, str]:
+    """The fields a row keeps: all but the guid, each cut at ``_FIELD_MAX`` (copied only
+    when one is too long: on the intake path, once per document)."""
+    out = dict(fields)
+    out.pop("guid", None)
+    if any(len(v) > _FIELD_MAX for v in out.values()):
+        out = {k: v[:_FIELD_MAX] for k, v in out.items()}
+    return out
 
 
 @dataclass(frozen=True, slots=True)
