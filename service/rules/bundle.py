@@ -25,7 +25,7 @@ class BundleDocuments:
     inventory: Inventory | None = None
 
     def get(self, kind: Kind) -> Document | None:
-        doc: Document | None = getattr(self, kind.value)
+        doc: Document | None = getattr(self, _FIELD[kind])
         return doc
 
     def present(self) -> frozenset[Kind]:
@@ -33,7 +33,13 @@ class BundleDocuments:
 
     def documents(self) -> tuple[Document, ...]:
         """The present documents in ``BUNDLE_KINDS`` order."""
-        return tuple(doc for kind in BUNDLE_KINDS if (doc := self.get(kind)) is not None)
+        docs = (self.order, self.payment, self.logistics, self.inventory)
+        return tuple(doc for doc in docs if doc is not None)
+
+
+# kind -> field name, looked up rather than read from ``Kind.value`` (a descriptor call) in
+# the rules, which ask for a bundle's documents many times per judgement
+_FIELD: dict[Kind, str] = {kind: kind.value for kind in Kind}
 
 
 @dataclass(frozen=True, slots=True)
