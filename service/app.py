@@ -121,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # Other processes on the same PostgreSQL wake this one's long polls and relay.
         listener = (
-            ManifestListener(settings.database_url, services.notifier)
+            ManifestListener(
+                settings.database_url, services.notifier, receipts=services.receipts.notifier
+            )
             if services.db.is_postgres
             else None
         )

@@ -89,6 +89,12 @@ class ReceiptsReader:
         self._notifier = notifier
         self._poll_interval = poll_interval
 
+    @property
+    def notifier(self) -> Notifier:
+        """What wakes this feed's long polls (the PostgreSQL listener tells it of other
+        processes' receipts)."""
+        return self._notifier
+
     async def read(
         self, after: int, limit: int, wait: float, recipients: Collection[str]
     ) -> tuple[list[Row], int]:

@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from service.queue.manifest import Notifier
-from service.store.manifest import CHANNEL, process_token
+from service.store.manifest import CHANNEL, RECEIPTS_CHANNEL, process_token
 from service.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,12 @@ class ManifestListener:
         notifier: Notifier,
         retry_seconds: float = 1.0,
         check_seconds: float = 30.0,
+        receipts: Notifier | None = None,
     ) -> None:
         self._connect = connect_arguments(database_url)
         self._notifier = notifier
+        # the receipts feed's polls, told of other processes' receipts on their own channel
+        self._receipts = receipts
         self._retry = retry_seconds
         # A connection that died without a reset (a partition, a failover) is only noticed
         # by using it: it is asked SELECT 1 this often.
@@ -63,8 +66,12 @@ class ManifestListener:
         await cancel(self._task)
         self._task = None
 
-    def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        if payload != process_token():  # this process's own commits woke its polls already
+    def _heard(self, _conn: Any, _pid: int, channel: str, payload: str) -> None:
+        if payload == process_token():  # this process's own commits woke its polls already
+            return
+        if channel == RECEIPTS_CHANNEL and self._receipts is not None:
+            self._receipts.notify()
+        elif channel == CHANNEL:
             self._notifier.notify()
 
     async def _watch(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
@@ -84,6 +91,8 @@ class ManifestListener:
                 lost = asyncio.Event()
                 connected.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await connected.add_listener(CHANNEL, self._heard)
+                if self._receipts is not None:
+                    await connected.add_listener(RECEIPTS_CHANNEL, self._heard)
                 self.listening.set()
                 self._notifier.notify()  # whatever was committed while nobody listened
                 await self._watch(connected, lost)

@@ -22,6 +22,10 @@ SEQ_COUNTER = "manifest_seq"
 # listen on it to wake their long polls and relays; see queue/wakeups.py). The payload names
 # the process that committed, which already woke its own polls and ignores its own echo.
 CHANNEL = "sandan_manifest"
+# The receipts feed's (store/receipts.py): every intake batch issues receipts, and waking the
+# manifest's polls and relays in every process for each of them would make them re-read
+# once per batch for nothing.
+RECEIPTS_CHANNEL = "sandan_receipts"
 _token: tuple[int, str] | None = None
 
 
@@ -41,7 +45,9 @@ _RESERVE = (
 )
 
 
-async def reserve_seqs(conn: AsyncConnection, count: int, counter: str = SEQ_COUNTER) -> list[int]:
+async def reserve_seqs(
+    conn: AsyncConnection, count: int, counter: str = SEQ_COUNTER, channel: str = CHANNEL
+) -> list[int]:
     """``count`` consecutive seqs of ``counter`` (the manifest's, or another feed's).
 
     Taken from a counter row updated in the deciding transaction: the row lock is held until
@@ -51,13 +57,13 @@ async def reserve_seqs(conn: AsyncConnection, count: int, counter: str = SEQ_COU
     transaction commits.
     """
     if conn.dialect.name == "postgresql":
-        found = await pg.fetch(conn, _RESERVE, counter, count, CHANNEL, process_token())
+        found = await pg.fetch(conn, _RESERVE, counter, count, channel, process_token())
         last = int(found[0]["value"])
         return list(range(last - count + 1, last + 1))
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=counter, value=0))
     returning: list[Any] = [counters.c.value]
     if conn.dialect.name == "postgresql":
-        returning.append(func.pg_notify(CHANNEL, process_token()))
+        returning.append(func.pg_notify(channel, process_token()))
     result = await conn.execute(
         update(counters)
         .where(counters.c.name == counter)
@@ -100,7 +106,11 @@ def _append_sql(table: Table, columns: tuple[str, ...]) -> str:
 
 
 async def append_rows_pg(
-    conn: AsyncConnection, table: Table, counter: str, rows: list[dict[str, Any]]
+    conn: AsyncConnection,
+    table: Table,
+    counter: str,
+    rows: list[dict[str, Any]],
+    channel: str = CHANNEL,
 ) -> list[int]:
     """Rows of a feed keyed by ``seq`` (the manifest, the receipts) appended in list order
     with seqs of ``counter``, in one statement on PostgreSQL; their seqs."""
@@ -113,7 +123,7 @@ async def append_rows_pg(
         _append_sql(table, columns),
         counter,
         len(rows),
-        CHANNEL,
+        channel,
         process_token(),
         *pg.columns_of(table, complete, columns),
     )

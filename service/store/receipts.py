@@ -2,8 +2,9 @@
 
 Seqs come from their own counter row, taken in the issuing transaction like the manifest's
 (``manifest.reserve_seqs``): gapless and visible strictly in order, so a reader by cursor never
-skips a receipt that commits late. On PostgreSQL the reservation notifies the manifest's
-channel, which wakes long polls of both feeds.
+skips a receipt that commits late. On PostgreSQL the reservation notifies the receipts'
+channel (``manifest.RECEIPTS_CHANNEL``), which wakes the receipts feed's long polls in every
+process, and those only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.store.manifest import append_rows_pg, reserve_seqs
+from service.store.manifest import RECEIPTS_CHANNEL, append_rows_pg, reserve_seqs
 from service.store.tables import receipts
 
 SEQ_COUNTER = "receipt_seq"
@@ -27,8 +28,8 @@ async def issue_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[
         return []
     if conn.dialect.name == "postgresql":
         # the reservation and the insert in one statement, its text the same for any count
-        return await append_rows_pg(conn, receipts, SEQ_COUNTER, rows)
-    seqs = await reserve_seqs(conn, len(rows), SEQ_COUNTER)
+        return await append_rows_pg(conn, receipts, SEQ_COUNTER, rows, RECEIPTS_CHANNEL)
+    seqs = await reserve_seqs(conn, len(rows), SEQ_COUNTER, RECEIPTS_CHANNEL)
     await conn.execute(insert(receipts), [{"seq": s, **r} for s, r in zip(seqs, rows, strict=True)])
     return seqs
 
