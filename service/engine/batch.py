@@ -23,9 +23,9 @@ from service.engine import decoded
 from service.engine.decide import chosen_rows
 from service.engine.incoming import IncomingDocument
 from service.engine.lifecycle_writes import LifecycleWrites, Windows
-from service.messages.documents import Document, Inventory, Logistics, document_from_json
+from service.messages.documents import Document, Inventory, Logistics
 from service.messages.registry import Kind
-from service.store import bundles, documents, returns
+from service.store import bundles, documents
 from service.store.dialect import advisory_locks
 
 Row = dict[str, Any]
@@ -310,36 +310,6 @@ class BatchState:
         """Change a held bundle's columns, written at ``take_bundle_writes``."""
         bundle.update(values)
         self.bundle_changes.setdefault(int(bundle["id"]), {}).update(values)
-
-    # --- after the decision (SPEC §10) ---------------------------------------------------
-
-    async def inventory_of(self, conn: AsyncConnection, bundle: Row) -> Inventory | None:
-        """The bundle's current inventory (this batch's versions included)."""
-        await self.flush_documents(conn)
-        rows = (await documents.current_in_bundles(conn, [int(bundle["id"])]))[int(bundle["id"])]
-        found = [r for r in rows if r["kind"] == Kind.INVENTORY.value]
-        if not found:
-            return None
-        newest = max(found, key=lambda r: (r["app_time"], r["id"]))
-        doc = document_from_json(Kind.INVENTORY, newest["data"])
-        return doc if isinstance(doc, Inventory) else None
-
-    async def returns_of(self, conn: AsyncConnection, bundle: Row) -> list[Row]:
-        """Every return recorded on the bundle, this batch's included."""
-        bundle_id = int(bundle["id"])
-        if bundle_id not in self.returns:
-            self.returns.update(await returns.for_bundles(conn, [bundle_id]))
-        return self.returns[bundle_id]
-
-    async def add_return(
-        self, conn: AsyncConnection, bundle: Row, document: Row, record: Row
-    ) -> None:
-        """Record a return on the bundle, naming its (now written) document row."""
-        history = await self.returns_of(conn, bundle)
-        await self.flush_documents(conn)
-        row = {**record, "document_id": document["id"]}
-        await returns.record(conn, row)
-        history.append(row)
 
     # --- documents -----------------------------------------------------------------------
 

@@ -33,9 +33,10 @@ from service.clock import as_utc
 from service.engine.batch import BatchState, Row
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import AFTER_DECISION
-from service.messages.documents import Document, Inventory
+from service.messages.documents import Document, Inventory, document_from_json
 from service.messages.registry import Direction, Kind
 from service.security.masking import scrub
+from service.store import documents, returns
 
 LIFECYCLE_KINDS = frozenset({Kind.CANCEL, Kind.RETURN})
 _RELEASED = frozenset({"released"}) | AFTER_DECISION - {"cancelled"}
@@ -75,7 +76,7 @@ async def apply_lifecycle(
         row = _store(sender, inc, bundle, state)
         _cancel(bundle, doc, row, state, sender)
     else:
-        inventory = await state.inventory_of(conn, bundle)
+        inventory = await _inventory_of(conn, state, bundle)
         judged = await _judge_return(conn, bundle, doc, inventory, state)
         if isinstance(judged, Outcome):
             return judged
@@ -123,7 +124,7 @@ async def _cancel_refusal(conn: AsyncConnection, bundle: Row, state: BatchState)
         # pending, exception, rejected: cancelled before any release; an export list until
         # its departure (the partial-return and window limits are the import's)
         return None
-    if await state.returns_of(conn, bundle):
+    if await _returns_of(conn, state, bundle):
         return "the released consignment has already been returned in part"
     window = state.windows.cancel_days
     released = _released_at(bundle)
@@ -162,7 +163,7 @@ async def _judge_return(
     if inventory is None:
         return Outcome.rejected("RETURN_EXCEEDS", f"invtNo {invt_no} holds no inventory lines")
     declared = {line.gnum: line for line in inventory.lines}
-    already = _returned_qty(await state.returns_of(conn, bundle))
+    already = _returned_qty(await _returns_of(conn, state, bundle))
     lines: list[_ReturnLine] = []
     asked: dict[int, Decimal] = {}
     for line in getattr(doc, "lines", ()):
@@ -192,6 +193,40 @@ def _returned_qty(rows: Sequence[Row]) -> dict[int, Decimal]:
             gnum = int(line["gnum"])
             out[gnum] = out.get(gnum, Decimal(0)) + Decimal(line["qty"])
     return out
+
+
+# --- what the rules read ----------------------------------------------------------------
+
+
+async def _inventory_of(conn: AsyncConnection, state: BatchState, bundle: Row) -> Inventory | None:
+    """The bundle's current inventory (this batch's versions included)."""
+    await state.flush_documents(conn)
+    rows = (await documents.current_in_bundles(conn, [int(bundle["id"])]))[int(bundle["id"])]
+    found = [r for r in rows if r["kind"] == Kind.INVENTORY.value]
+    if not found:
+        return None
+    newest = max(found, key=lambda r: (r["app_time"], r["id"]))
+    doc = document_from_json(Kind.INVENTORY, newest["data"])
+    return doc if isinstance(doc, Inventory) else None
+
+
+async def _returns_of(conn: AsyncConnection, state: BatchState, bundle: Row) -> list[Row]:
+    """Every return recorded on the bundle, this batch's included (read once per batch)."""
+    bundle_id = int(bundle["id"])
+    if bundle_id not in state.returns:
+        state.returns.update(await returns.for_bundles(conn, [bundle_id]))
+    return state.returns[bundle_id]
+
+
+async def _add_return(
+    conn: AsyncConnection, state: BatchState, bundle: Row, document: Row, record: Row
+) -> None:
+    """Record a return on the bundle, naming its (now written) document row."""
+    history = await _returns_of(conn, state, bundle)
+    await state.flush_documents(conn)
+    row = {**record, "document_id": document["id"]}
+    await returns.record(conn, row)
+    history.append(row)
 
 
 # --- the effects -----------------------------------------------------------------------
@@ -276,13 +311,13 @@ async def _return(
             {"gnum": line.gnum, "qty": str(line.qty), "value": str(line.value)} for line in lines
         ],
     }
-    await state.add_return(conn, bundle, row, record)
+    await _add_return(conn, state, bundle, row, record)
     changes: dict[str, Any] = {}
     if bundle["direction"] == Direction.IMPORT.value:
         given = state.lifecycle.refund(bundle, value)
         if given:
             changes["ledger_amount"] = Decimal(bundle["ledger_amount"]) - given
-    returned = _returned_qty(await state.returns_of(conn, bundle))
+    returned = _returned_qty(await _returns_of(conn, state, bundle))
     if inventory is not None and all(
         line.qty is not None and returned.get(line.gnum, Decimal(0)) >= line.qty
         for line in inventory.lines
