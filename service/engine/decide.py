@@ -222,6 +222,15 @@ class _Plan:
         self, conn: AsyncConnection, rows: Mapping[int, dict[str, Any]] | None = None
     ) -> list[Decided]:
         """``rows``: the bundles as held (locked), so that each is saved whole."""
+        # What needs no seq is written first: the manifest's and the receipts' counter rows,
+        # taken below, stay locked until commit and every other process's batch waits for
+        # them, so the less that is written after them, the shorter that wait.
+        merged: dict[int, dict[str, Any]] = {}
+        for bundle_id, values in self.saves:
+            merged.setdefault(int(bundle_id), {}).update(values)
+        await bundles.save_many(conn, list(merged.items()), rows)
+        await events.record_many(conn, self.events)
+        self.events = []
         # Ledger rows before the manifest counter, the order operator actions take them in
         # (engine/review.py): the two cannot deadlock each other.
         await ledger.add_many(conn, self.ledger)
@@ -244,11 +253,7 @@ class _Plan:
                     entry["bundle_id"], seq, entry["decision"], entry["regime"], entry["direction"]
                 )
             )
-        merged: dict[int, dict[str, Any]] = {}
-        for bundle_id, values in self.saves:
-            merged.setdefault(int(bundle_id), {}).update(values)
-        await bundles.save_many(conn, list(merged.items()), rows)
-        await events.record_many(conn, self.events)
+        await events.record_many(conn, self.events)  # the decisions', naming their seqs
         # Last: the feed's counter row stays locked until commit, which serialises every
         # transaction that issues receipts; taken after the others, the same order as
         # operator actions (engine/review.py), so the two cannot deadlock.
