@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, bundle_key, waybill_point
+from service.engine.batch import BatchState, Row, bundle_key, document_values, waybill_point
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.invt_no import invt_no_for
 from service.engine.lifecycle import apply_lifecycle, is_lifecycle
@@ -98,28 +98,12 @@ async def apply_document(
 
     deleting = doc.appType == "3"
     row = state.add_document(
-        dict(
-            sender=sender,
-            kind=kind,
-            guid=doc.guid,
-            digest=inc.digest,
-            direction=doc.direction.value,
-            message_type=inc.message_type.root,
-            message_guid=inc.message_guid,
-            app_type=doc.appType,
-            app_time=doc.appTime,
-            ebp_code=getattr(doc, "ebpCode", None),
-            order_no=getattr(doc, "orderNo", None),
-            logistics_code=getattr(doc, "logisticsCode", None),
-            logistics_no=getattr(doc, "logisticsNo", None),
+        document_values(
+            sender,
+            inc,
+            state.now,
             bundle_id=bundle["id"] if bundle else None,
             status="deleted" if deleting else "current",
-            data=doc.to_json(),
-            raw_xml=inc.raw_xml,
-            signature=inc.signature,
-            signature_serial=inc.signature_serial,
-            return_status="120",
-            received_at=state.now,
         ),
         doc,
     )

@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import as_utc
-from service.engine.batch import BatchState, Row
+from service.engine.batch import BatchState, Row, document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import AFTER_DECISION
 from service.messages.documents import Document, Inventory, document_from_json
@@ -234,38 +234,23 @@ async def _add_return(
 
 def _store(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -> Row:
     doc = inc.document
-    data, raw_xml = doc.to_json(), inc.raw_xml
+    values = document_values(
+        sender,
+        inc,
+        state.now,
+        ebp_code=bundle["ebp_code"],
+        order_no=bundle["order_no"],
+        bundle_id=bundle["id"],
+        status="applied",
+    )
     reason = getattr(doc, "reason", None)
     if reason and scrub(reason) != reason:
         # free text: a number that looks like an ID or a phone is masked at rest too
-        data["reason"] = scrub(reason)
-        raw_xml = raw_xml.replace(f">{escape(reason)}<", f">{escape(scrub(reason))}<")
-    return state.add_document(
-        dict(
-            sender=sender,
-            kind=doc.kind.value,
-            guid=doc.guid,
-            digest=inc.digest,
-            direction=doc.direction.value,
-            message_type=inc.message_type.root,
-            message_guid=inc.message_guid,
-            app_type=doc.appType,
-            app_time=doc.appTime,
-            ebp_code=bundle["ebp_code"],
-            order_no=bundle["order_no"],
-            logistics_code=getattr(doc, "logisticsCode", None),
-            logistics_no=getattr(doc, "logisticsNo", None),
-            bundle_id=bundle["id"],
-            status="applied",
-            data=data,
-            raw_xml=raw_xml,
-            signature=inc.signature,
-            signature_serial=inc.signature_serial,
-            return_status="120",
-            received_at=state.now,
-        ),
-        doc,
-    )
+        values["data"]["reason"] = scrub(reason)
+        values["raw_xml"] = values["raw_xml"].replace(
+            f">{escape(reason)}<", f">{escape(scrub(reason))}<"
+        )
+    return state.add_document(values, doc)
 
 
 def _event(bundle: Row, row: Row, state: BatchState, detail: dict[str, Any]) -> None:
