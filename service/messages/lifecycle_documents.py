@@ -52,11 +52,9 @@ def _lifecycle_key(invt_no: str, ebp_code: str | None, order_no: str | None) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class InvtCancel(Document):
-    """撤销申请单: import CEB623 names its order, waybill and buyer; export CEB605 only the
-    inventory, its agent and ebc."""
-
-    kind: ClassVar[Kind] = Kind.CANCEL
+class _LifecycleHead(Document):
+    """The head fields cancels and returns share (the official import and export heads, the
+    ones a direction lacks left None)."""
 
     customsCode: str | None = None
     orderNo: str | None = None
@@ -84,32 +82,21 @@ class InvtCancel(Document):
 
 
 @dataclass(frozen=True, slots=True)
-class InvtRefund(Document):
+class InvtCancel(_LifecycleHead):
+    """撤销申请单: import CEB623 names its order, waybill and buyer; export CEB605 only the
+    inventory, its agent and ebc."""
+
+    kind: ClassVar[Kind] = Kind.CANCEL
+
+
+@dataclass(frozen=True, slots=True)
+class InvtRefund(_LifecycleHead):
     """退货申请单: import CEB625 names its order and buyer; export CEB213 (no orderNo) the
     inbound waybill, its transport and the company enterprise number ``coElNo``."""
 
     kind: ClassVar[Kind] = Kind.RETURN
     line_type: ClassVar[type[Record] | None] = RefundLine
 
-    customsCode: str | None = None
-    orderNo: str | None = None
-    ebpCode: str | None = None
-    ebpName: str | None = None
-    ebcCode: str | None = None
-    ebcName: str | None = None
-    logisticsNo: str | None = None
-    logisticsCode: str | None = None
-    logisticsName: str | None = None
-    copNo: str | None = None
-    preNo: str | None = None
-    invtNo: str = ""
-    buyerIdType: str | None = None
-    buyerIdNumber: Pii | None = pii_field(PiiKind.ID_NUMBER)
-    buyerName: str | None = None
-    buyerTelephone: Pii | None = pii_field(PiiKind.PHONE)
-    agentCode: str | None = None
-    agentName: str | None = None
-    reason: str | None = None
     # export return (CEB213)
     loctNo: str | None = None
     coElNo: str | None = None
@@ -122,7 +109,3 @@ class InvtRefund(Document):
     country: str | None = None
     voyageNo: str | None = None
     lines: tuple[RefundLine, ...] = ()
-
-    @property
-    def key(self) -> dict[str, str]:
-        return _lifecycle_key(self.invtNo, self.ebpCode, self.orderNo)
