@@ -1,6 +1,6 @@
 """Reading the receipts feed by cursor, with long poll (SPEC §10 "Decision receipts").
 
-The same delivery promise as the manifest (``queue.manifest``): the ``receipts`` table is the
+The same delivery promise as the manifest (``queue.manifest``): the receipts store (``store.receipts``) is the
 feed, its gapless ``seq`` the cursor, a wake-up only a hint. Each receipt is rendered here, as
 JSON or as its CEB return message, from the head fields stored with it.
 

@@ -303,27 +303,25 @@ bundle_returns = Table(
     Index(None, "bundle_id"),
 )
 
-receipts = Table(
-    "receipts",
+receipt_runs = Table(
+    "receipt_runs",
     metadata,
     # SPEC §10 decision receipts: every receipt issued to an enterprise code, in ``seq``
-    # order. Gapless and strictly increasing like the manifest's (``counters``), so a feed
-    # read by cursor never skips one that commits late.
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    # the enterprise code the receipt is issued to (the document's sender)
+    # order, gapless and strictly increasing like the manifest's (``counters``), so a feed
+    # read by cursor never skips one that commits late. Stored as runs: the receipts one
+    # transaction issues in a row to one recipient (an intake batch's per message, a
+    # decision's per inventory sender) are one row holding seqs first_seq..last_seq, so a
+    # message of 100 documents writes one row, not 100 (store/receipts.py expands them).
+    # The ``receipts`` view (migration 0010) shows them one per row, for SQL readers.
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    # the enterprise code the receipts are issued to (the documents' sender)
     Column("recipient", String(18), nullable=False),
-    # the receipt's root, e.g. CEB622Message
-    Column("message_type", String(20), nullable=False),
-    # the document the receipt is about
-    Column("guid", String(36), nullable=False),
-    Column("invt_no", String(18), nullable=True),
-    Column("bundle_id", Id, nullable=True),
-    Column("return_status", String(10), nullable=False),
-    # YYYYMMDDhhmmssSSS, Beijing time
-    Column("return_time", String(17), nullable=False),
-    Column("return_info", Text, nullable=False),
-    # the head fields the receipt echoes (``receipts.receipt_fields``), to render its XML
-    Column("fields", JSON, nullable=False),
+    # one object per receipt, in seq order: message_type (the receipt's root, e.g.
+    # CEB622Message), guid (of the document it is about), invt_no, bundle_id, return_status,
+    # return_time (YYYYMMDDhhmmssSSS, Beijing time), return_info, and fields (the head fields
+    # the receipt echoes, ``receipts.receipt_fields``, to render its XML)
+    Column("items", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
-    Index(None, "recipient", "seq"),
+    Index(None, "recipient", "last_seq"),
 )
