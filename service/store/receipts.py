@@ -15,13 +15,14 @@ the counter row is locked. Readers get one row per receipt, as if stored one by 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store import pg
-from service.store.manifest import RECEIPTS_CHANNEL, reserve_seqs
+from service.store.manifest import RECEIPTS_CHANNEL, RESERVE_SQL, process_token, reserve_seqs
 from service.store.tables import receipt_runs
 
 Row = dict[str, Any]
@@ -46,13 +47,38 @@ async def issue_many(conn: AsyncConnection, rows: list[Row]) -> list[int]:
     and ``created_at``); their seqs."""
     if not rows:
         return []
-    seqs = await reserve_seqs(conn, len(rows), SEQ_COUNTER, RECEIPTS_CHANNEL)
-    runs = list(_runs(rows, seqs[0]))
     if conn.dialect.name == "postgresql":
-        await pg.insert_rows(conn, receipt_runs, runs, _RUN_COLUMNS)
-    else:
-        await conn.execute(insert(receipt_runs), runs)
+        # the reservation and the insert in one statement, the runs numbered from 1 on and
+        # moved onto the reserved seqs in the SQL
+        runs = list(_runs(rows, 1))
+        found = await pg.fetch(
+            conn,
+            _issue_sql(),
+            SEQ_COUNTER,
+            len(rows),
+            RECEIPTS_CHANNEL,
+            process_token(),
+            *pg.columns_of(receipt_runs, runs, _RUN_COLUMNS),
+        )
+        last = int(found[0]["last_value"])
+        return list(range(last - len(rows) + 1, last + 1))
+    seqs = await reserve_seqs(conn, len(rows), SEQ_COUNTER, RECEIPTS_CHANNEL)
+    await conn.execute(insert(receipt_runs), list(_runs(rows, seqs[0])))
     return seqs
+
+
+@cache
+def _issue_sql() -> str:
+    """``reserve_seqs`` and the insert of the runs in one statement: ``$2`` seqs reserved, and
+    run positions 1..$2 in the arrays become ``last - $2 + position``."""
+    base = "(SELECT value FROM c) - $2::bigint"
+    return (
+        f"WITH c AS ({RESERVE_SQL}) "
+        "INSERT INTO receipt_runs (first_seq, last_seq, recipient, items, created_at) "
+        f"SELECT {base} + u.first_seq, {base} + u.last_seq, u.recipient, u.items::json, "
+        f"u.created_at FROM {pg.unnest(receipt_runs, _RUN_COLUMNS, first=5)} "
+        "RETURNING (SELECT value FROM c) AS last_value"
+    )
 
 
 def _runs(rows: list[Row], first_seq: int) -> Iterator[Row]:
