@@ -249,7 +249,7 @@ def test_only_warehouses_subscribe_and_each_sees_its_own(hooked: Deployment) -> 
 
 def test_a_revoked_key_pauses_its_subscription(tmp_path: Path) -> None:
     keys = {**WITH_ADMIN, "short_lived": (KEYS["warehouse"][0], ["warehouse"])}
-    with deploy(tmp_path, keys, **WEBHOOK_ENV) as d, receiver() as r:
+    with deploy(tmp_path, keys, SANDAN_WORKERS="1", **WEBHOOK_ENV) as d, receiver() as r:
         created = subscribe(d, r, role="short_lived")
         key_id = webhook(d, created["id"], role="warehouse")
         listed = d.client.get("/v1/admin/keys", headers=d.headers("admin")).json()
