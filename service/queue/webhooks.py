@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import as_utc, utcnow
 from service.config import Settings
+from service.errors import ServiceUnavailable
 from service.messages.registry import Role
 from service.queue.manifest import Notifier, entry_json
 from service.security.webhook_secrets import SecretUnreadable, signature, unseal
 from service.store import keys as key_store
 from service.store import manifest as outbox
 from service.store import webhooks as store
-from service.store.database import Database
+from service.store.database import Database, is_unavailable
 from service.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,12 @@ class WebhookDeliverer:
             while True:
                 try:
                     busy = await self.pass_once(client)
-                except Exception:  # keep delivering: the next pass retries what failed
-                    log.exception("webhook pass failed")
+                except Exception as exc:  # keep delivering: the next pass retries what failed
+                    if isinstance(exc, ServiceUnavailable) or is_unavailable(exc):
+                        # an outage: one line a pass, not a traceback
+                        log.warning("webhook pass: database unavailable: %s", exc)
+                    else:
+                        log.exception("webhook pass failed")
                     busy = False
                 if not busy:
                     await self._notifier.wait(self._settings.webhook_idle_seconds)
@@ -214,7 +219,12 @@ class WebhookDeliverer:
         timeout = self._settings.webhook_timeout_seconds
         try:
             async with asyncio.timeout(timeout):
-                response = await client.post(url, content=body, headers=headers, timeout=timeout)
+                request = client.build_request(
+                    "POST", url, content=body, headers=headers, timeout=timeout
+                )
+                # only the status counts: the receiver's body is never read
+                response = await client.send(request, stream=True)
+                await response.aclose()
         except TimeoutError:
             return None, f"no answer within {timeout:g} s"
         except httpx.TimeoutException:
