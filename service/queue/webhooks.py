@@ -135,7 +135,12 @@ class WebhookDeliverer:
             ids = await store.due(conn, now, top, PASS_LIMIT)
         if not ids:
             return False
-        done = await asyncio.gather(*(self._serve(client, i, top) for i in ids))
+        done = await asyncio.gather(
+            *(self._serve(client, i, top) for i in ids), return_exceptions=True
+        )
+        failed = [d for d in done if isinstance(d, BaseException)]
+        if failed:  # the others' work stands; the failed ones are due again next pass
+            raise failed[0]
         return any(done)
 
     async def _serve(self, client: httpx.AsyncClient, webhook_id: int, top: int) -> bool:
