@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from service.messages.registry import BUNDLE_KINDS
 from tests.databases import on_postgres
-from tests.e2e.conftest import KEYS, SENDER_OF, Deployment, deploy, fresh
+from tests.e2e.conftest import KEYS, SENDER_OF, Deployment, deploy, fresh, server_environment
+from tests.e2e.server import ServerProcess
 from tests.e2e.support import wait_until
-from tests.e2e.test_workers import _post_alone, _workers
 from tests.e2e.webhook_receiver import Answer, Receiver, receiver
 
 FIRST_RETRY = 0.3
@@ -268,22 +269,37 @@ def test_a_revoked_key_pauses_its_subscription(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not on_postgres(), reason="several server processes need PostgreSQL")
 def test_two_server_processes_deliver_each_entry_once_in_order(tmp_path: Path) -> None:
-    """Both workers run a deliverer; the lease lets one at a time serve the subscription, so
-    a slow receiver never has two requests of it in flight and sees every seq once, in order."""
-    env = {**WEBHOOK_ENV, "SANDAN_WORKERS": "2"}
+    """Two ``sandan serve`` on one database, each deciding half the consignments and each
+    running a deliverer: the lease lets one at a time serve the subscription, so a slow
+    receiver never has two of its requests in flight and sees every seq once, in order."""
+    env = {**WEBHOOK_ENV, "SANDAN_WORKERS": "1"}
     with deploy(tmp_path, WITH_ADMIN, **env) as d, receiver() as r:
-        assert len(_workers(d)) == 2, d.server.log()[-2000:]
-        r.plan = [Answer(200, delay=0.2)] * 40
-        created = subscribe(d, r)
-        seqs: list[int] = []
-        for _ in range(8):  # each on a new connection: either worker takes it, and wakes
-            c = fresh()
-            for kind in BUNDLE_KINDS:
-                _post_alone(d, c.message(kind), SENDER_OF[kind])
-            seqs += [e["seq"] for e in d.entries_for((c.order["ebpCode"], c.order["orderNo"]))]
-        wait_until(lambda: r.seqs, lambda got: len(got) >= len(seqs), timeout=20)
-        time.sleep(0.5)
-        assert r.bad_signatures == 0
-        assert r.seqs == seqs == sorted(seqs)
-        assert r.most_in_flight == 1
-        assert all(t["attempt"] == 1 for t in attempts(d, created["id"]))
+        second = ServerProcess(
+            server_environment(d.settings.database_url, **env), tmp_path / "second.log"
+        )
+        second.start()
+        try:
+            r.plan = [Answer(200, delay=0.2)] * 40
+            created = subscribe(d, r)
+            seqs: list[int] = []
+            for n in range(8):
+                c = fresh()
+                url = (d.server.url, second.url)[n % 2]
+                for kind in BUNDLE_KINDS:
+                    answer = httpx.post(
+                        url + "/v1/messages",
+                        content=c.message(kind),
+                        headers=d.headers(SENDER_OF[kind], **{"Content-Type": "application/xml"}),
+                        timeout=30,
+                    )
+                    assert answer.json()["documents"][0]["status"] == "accepted", answer.text
+                key = (c.order["ebpCode"], c.order["orderNo"])
+                seqs += [e["seq"] for e in d.entries_for(key)]
+            wait_until(lambda: r.seqs, lambda got: len(got) >= len(seqs), timeout=20)
+            time.sleep(0.5)
+            assert r.bad_signatures == 0
+            assert r.seqs == seqs == sorted(seqs)
+            assert r.most_in_flight == 1
+            assert all(t["attempt"] == 1 for t in attempts(d, created["id"]))
+        finally:
+            second.stop()
