@@ -43,7 +43,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_documents_waybill_no",
         "documents",
-        ["logistics_no"],
+        ["kind", "logistics_no"],
         postgresql_where=waybills,
         sqlite_where=waybills,
         **_pattern("logistics_no"),

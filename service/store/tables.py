@@ -218,6 +218,9 @@ Index("ix_bundles_state_first_seen_at", bundles.c.state, bundles.c.first_seen_at
 # documents' inserts pay nothing for it.
 Index(
     "ix_documents_waybill_no",
+    # kind first: SQLite then sees kind = 'logistics' and a range on the number in one index,
+    # better than the (kind, order_no) index it would otherwise take for the equality
+    documents.c.kind,
     documents.c.logistics_no,
     postgresql_ops={"logistics_no": "text_pattern_ops"},
     postgresql_where=documents.c.kind == "logistics",
