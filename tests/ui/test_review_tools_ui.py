@@ -18,7 +18,7 @@ from service.demo.mistakes import with_mistake
 from service.web.labels import label, note
 from tests.e2e.conftest import Deployment, fresh
 from tests.e2e.support import mistaken
-from tests.ui.conftest import SCREENSHOTS, sign_in, sync_api
+from tests.ui.conftest import sign_in, sync_api
 from tests.ui.test_review_ui import bundle_path, settled
 
 Page = sync_api.Page
@@ -170,8 +170,6 @@ def test_field_names_in_chinese_and_times_in_beijing_time(review: Deployment, pa
     assert first.inner_text() == (utc + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
     assert "北京时间" in page.locator("#history thead").inner_text()
     assert "北京时间" in page.locator("#timezone-note").inner_text()
-    page.set_viewport_size({"width": 1400, "height": 1200})
-    page.screenshot(path=str(SCREENSHOTS / "bundle.png"))
 
 
 def number(page: Page, selector: str) -> int:
