@@ -32,6 +32,7 @@ def beijing_time(value: Any) -> Markup:
 
 
 templates.env.filters["beijing"] = beijing_time
+templates.env.filters["beijing_text"] = beijing  # inside an attribute: text, no element
 templates.env.globals["field_label"] = labels.label
 templates.env.globals["field_note"] = labels.note
 

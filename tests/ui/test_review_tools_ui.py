@@ -68,6 +68,10 @@ def test_prefix_search_and_the_csv_of_what_the_queue_shows(
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert [r["orderNo"] for r in rows] == shown
     assert all(r["errors"].split() == ["PAYMENT_AMOUNT"] for r in rows)
+    # The age column: hours and minutes, the first document's Beijing time on hover.
+    age = page.locator("#queue tbody tr td.num").first
+    assert re.fullmatch(r"\d+h\d\dm", age.inner_text())
+    assert age.get_attribute("title") == rows[0]["firstSeenAtBeijing"] + " 北京时间"
 
     # A search that is only LIKE's wildcard finds nothing.
     page.fill("#search", "%")
