@@ -94,7 +94,12 @@ bundles = Table(
     Column("invt_no", String(18), nullable=True, unique=True),
     Column("cancelled_at", Timestamp, nullable=True),
     UniqueConstraint("ebp_code", "order_no"),
-    Index(None, "order_no"),
+    # The review queue's prefix search (store/review.py) reads order_no, inv_logistics_no and
+    # invt_no by LIKE 'p%' on PostgreSQL, which a text_pattern_ops index serves whatever the
+    # database's collation (it serves equality too); SQLite's GLOB uses a plain index.
+    Index(None, "order_no", postgresql_ops={"order_no": "text_pattern_ops"}),
+    Index(None, "inv_logistics_no", postgresql_ops={"inv_logistics_no": "text_pattern_ops"}),
+    Index(None, "invt_no", postgresql_ops={"invt_no": "text_pattern_ops"}),
     Index(None, "inv_logistics_code", "inv_logistics_no"),
     Index(None, "state", "deadline_at"),
 )
@@ -209,6 +214,18 @@ relay_position = Table(
 
 # The review queue lists bundles of one state oldest first (service/store/review.py).
 Index("ix_bundles_state_first_seen_at", bundles.c.state, bundles.c.first_seen_at)
+# ... and searches waybills by the start of their number: only waybills, so the other
+# documents' inserts pay nothing for it.
+Index(
+    "ix_documents_waybill_no",
+    # kind first: SQLite then sees kind = 'logistics' and a range on the number in one index,
+    # better than the (kind, order_no) index it would otherwise take for the equality
+    documents.c.kind,
+    documents.c.logistics_no,
+    postgresql_ops={"logistics_no": "text_pattern_ops"},
+    postgresql_where=documents.c.kind == "logistics",
+    sqlite_where=documents.c.kind == "logistics",
+)
 
 review_actions = Table(
     "review_actions",
