@@ -18,6 +18,7 @@ from service.api import (
     problems,
     receipts,
     review,
+    summaries,
 )
 from service.api.services import Services
 from service.config import Settings, get_settings
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bundles.router,
         manifest.router,
         receipts.router,
+        summaries.router,
         review.router,
         admin.router,
         ops.router,
