@@ -81,8 +81,17 @@ def _period(doc: SummaryApply) -> tuple[datetime, datetime] | Outcome | None:
 
 
 def _own_agent(doc: SummaryApply, sender: str, bundle: Row) -> bool:
-    """The ebc summarises any of its lists; an agent only those it declared."""
-    return sender == doc.ebcCode or bundle["agent_code"] in (None, doc.agentCode)
+    """The ebc summarises any of its lists; an agent only those it declared.
+
+    Intake let the sender act for the summary's agentCode or its ebcCode. An ebc declaring
+    its own summary names itself as the agent (or sends under its own code); a summary
+    naming another agent holds that agent's lists only, or one agent could summarise
+    another's ebc by naming it."""
+    return (
+        sender == doc.ebcCode
+        or doc.agentCode == doc.ebcCode
+        or bundle["agent_code"] in (None, doc.agentCode)
+    )
 
 
 def party_refusal(

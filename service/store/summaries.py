@@ -4,7 +4,7 @@ bundles a summary may take."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
@@ -42,6 +42,8 @@ async def released_between(
 ) -> list[Row]:
     """The export bundles of ``ebc_code`` in ``states`` decided (released) in
     [``start``, ``end``] that no summary holds yet, by invtNo."""
+    # in UTC, as the timestamps are stored (SQLite keeps them as UTC text)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     taken = select(summary_inventories.c.bundle_id).where(
         summary_inventories.c.bundle_id == bundles.c.id
     )
