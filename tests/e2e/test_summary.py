@@ -24,7 +24,17 @@ from service.demo.exports import clean_export
 from service.demo.summary import summary_fields, summary_message
 from service.messages.receipts import CUSTOMS_TZ
 from service.messages.registry import Kind
-from tests.e2e.conftest import KEYS, Deployment, KeySpec, deploy, fresh
+from tests.databases import fresh_database, on_postgres
+from tests.e2e.conftest import (
+    KEYS,
+    Deployment,
+    KeySpec,
+    deploy,
+    fresh,
+    make_keys,
+    server_environment,
+)
+from tests.e2e.server import ServerProcess
 from tests.e2e.test_lifecycle import released
 from tests.e2e.test_receipts import receipts
 from tests.messages.builders import cancel_for, serialize
@@ -264,6 +274,49 @@ def test_two_summaries_of_one_list_at_once_accept_one(sandan: Deployment) -> Non
     sum_no = accepted[0]["key"]["sumNo"]
     summary = sandan.client.get(f"/v1/summaries/{sum_no}", headers=sandan.headers("operator"))
     assert summary.json()["inventories"] == invt_nos
+
+
+@pytest.mark.skipif(not on_postgres(), reason="two server processes need PostgreSQL")
+def test_two_processes_summarising_one_list_accept_one(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Two single-worker servers on one PostgreSQL database, each sent a summary of the same
+    lists at the same moment, round after round: one is accepted, the other refused
+    SUMMARY_DUPLICATE, whichever process commits first."""
+    tmp = tmp_path_factory.mktemp("two-processes")
+    with fresh_database(tmp) as url:
+        settings = Settings(database_url=url)
+        keys = make_keys(settings, SUMMARY_KEYS)
+        env = server_environment(url, SANDAN_WORKERS="1")
+        servers = [ServerProcess(env, tmp / f"server{n}.log") for n in (1, 2)]
+        for server in servers:
+            server.start(timeout=120)
+        first, second = (Deployment(server, keys, settings) for server in servers)
+        try:
+            ebc = next(_ebcs)
+            for _ in range(4):
+                invt_nos = sorted(released(first, _export(ebc)) for _ in range(2))
+                bodies = [
+                    (d, summary_message(summary_fields(ebc, "出口电商"), invt_nos, ebc))
+                    for d in (first, second)
+                ]
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    answers = list(
+                        pool.map(lambda pair: _post(pair[0], pair[1], "platform"), bodies)
+                    )
+                statuses = sorted(a["status"] for a in answers)
+                assert statuses == ["accepted", "rejected"], answers
+                (refused,) = [a for a in answers if a["status"] == "rejected"]
+                assert [e["code"] for e in refused["errors"]] == ["SUMMARY_DUPLICATE"], refused
+                (won,) = [a for a in answers if a["status"] == "accepted"]
+                held = second.client.get(
+                    f"/v1/summaries/{won['key']['sumNo']}", headers=second.headers("operator")
+                ).json()
+                assert held["inventories"] == invt_nos
+        finally:
+            for d in (first, second):
+                d.client.close()
+                d.server.stop()
 
 
 # --- the official sample ------------------------------------------------------------------
