@@ -19,7 +19,7 @@ from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.invt_no import invt_no_for
 from service.engine.lifecycle import apply_lifecycle, is_lifecycle
 from service.engine.lifecycle_writes import AFTER_DECISION
-from service.engine.summary import apply_summary, is_summary
+from service.engine.summary import apply_summary, is_summary, replayed_sum_no
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
 
@@ -61,6 +61,7 @@ async def apply_document(
                 invt_no=held["invt_no"]
                 if held is not None and isinstance(doc, Inventory)
                 else None,
+                sum_no=await replayed_sum_no(conn, sender, doc.guid) if is_summary(inc) else None,
             )
         return Outcome.rejected(
             "GUID_CONFLICT",

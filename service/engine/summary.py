@@ -283,3 +283,8 @@ def _summary_row(
         "lines": [line.to_json() for line in grouping.lines],
         "items": [item.to_json() for item in grouping.items],
     }
+
+
+async def replayed_sum_no(conn: AsyncConnection, sender: str, guid: str) -> str | None:
+    """The sumNo an accepted summary document was given: a replay's answer names it too."""
+    return await summaries.sum_no_of_document(conn, sender, guid)

@@ -11,9 +11,17 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store.dialect import for_update, insert_ignore
-from service.store.tables import bundles, summaries, summary_inventories
+from service.store.tables import bundles, documents, summaries, summary_inventories
 
 Row = dict[str, Any]
+
+
+def _key_order(conn: AsyncConnection) -> tuple[Any, Any]:
+    """The bundles' key order as every batch locks them: byte order, as Python sorts keys
+    (``store.bundles``); SQLite compares bytes already."""
+    if conn.dialect.name == "postgresql":
+        return bundles.c.ebp_code.collate("C"), bundles.c.order_no.collate("C")
+    return bundles.c.ebp_code, bundles.c.order_no
 
 
 async def bundles_by_invt_no(conn: AsyncConnection, invt_nos: Iterable[str]) -> dict[str, Row]:
@@ -22,11 +30,7 @@ async def bundles_by_invt_no(conn: AsyncConnection, invt_nos: Iterable[str]) -> 
     wanted = sorted(set(invt_nos))
     if not wanted:
         return {}
-    stmt = (
-        select(bundles)
-        .where(bundles.c.invt_no.in_(wanted))
-        .order_by(bundles.c.ebp_code, bundles.c.order_no)
-    )
+    stmt = select(bundles).where(bundles.c.invt_no.in_(wanted)).order_by(*_key_order(conn))
     rows = (await conn.execute(for_update(conn, stmt))).mappings().all()
     return {str(r["invt_no"]): dict(r) for r in rows}
 
@@ -58,7 +62,7 @@ async def released_between(
             bundles.c.decided_at <= end,
             ~taken.exists(),
         )
-        .order_by(bundles.c.ebp_code, bundles.c.order_no)
+        .order_by(*_key_order(conn))
     )
     if lock:
         stmt = for_update(conn, stmt)
@@ -164,6 +168,22 @@ async def sum_no_of_bundle(conn: AsyncConnection, bundle_id: int) -> str | None:
                 summary_inventories.c.summary_id == summaries.c.id,
                 summary_inventories.c.bundle_id == bundle_id,
             ),
+        )
+        .limit(1)
+    )
+    value = (await conn.execute(stmt)).scalar_one_or_none()
+    return str(value) if value is not None else None
+
+
+async def sum_no_of_document(conn: AsyncConnection, sender: str, guid: str) -> str | None:
+    """The sumNo of the summary that ``sender``'s summary document ``guid`` made."""
+    stmt = (
+        select(summaries.c.sum_no)
+        .join(documents, documents.c.id == summaries.c.document_id)
+        .where(
+            documents.c.sender == sender,
+            documents.c.kind == "summary",
+            documents.c.guid == guid,
         )
         .limit(1)
     )

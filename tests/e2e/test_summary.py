@@ -123,9 +123,14 @@ def test_released_lists_are_proposed_summarised_and_read(sandan: Deployment) -> 
     assert body["inventories"] == invt_nos
     assert _lines_by_key(body["lines"]) == _expected_lines(exports)
 
-    answer = _apply(sandan, ebc, invt_nos)
+    fields = summary_fields(ebc, f"出口电商{ebc[-2:]}")
+    message = summary_message(fields, invt_nos, ebc)
+    answer = _post(sandan, message, "platform")
     assert (answer["status"], answer["returnStatus"]) == ("accepted", "120"), answer["errors"]
     sum_no = answer["key"]["sumNo"]
+    # sent again: the earlier answer, with the same sumNo, and no second summary
+    replay = _post(sandan, message, "platform")
+    assert (replay["status"], replay["key"]["sumNo"]) == ("duplicate", sum_no), replay
     assert len(sum_no) == 18 and sum_no[8] == "S" and sum_no.startswith("2924")
 
     got = sandan.client.get(f"/v1/summaries/{sum_no}", headers=sandan.headers("platform"))
