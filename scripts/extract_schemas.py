@@ -55,6 +55,9 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB213Message",
         "CEB606Message",
         "CEB214Message",
+        "CEB701Message",
+        "CEB702Message",
+        "CEB792Message",
     ),
 }
 

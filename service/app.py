@@ -18,6 +18,7 @@ from service.api import (
     problems,
     receipts,
     review,
+    summaries,
     webhooks,
 )
 from service.api.services import Services
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bundles.router,
         manifest.router,
         receipts.router,
+        summaries.router,
         review.router,
         webhooks.router,
         admin.router,

@@ -94,6 +94,31 @@ def test_demo_fills_the_manifest(tmp_path: Path) -> None:
                 assert e["rules"], e
 
         lifecycle_played_as_printed(deployment, out, keys["operator"], entries)
+        summary_played_as_printed(deployment, out, keys["operator"], entries)
+
+
+def summary_played_as_printed(
+    deployment: Deployment, out: str, operator_key: str, entries: list[dict[str, object]]
+) -> None:
+    """The demo's export summary: every export list released today and neither cancelled
+    nor returned, in the number of lines it printed."""
+    found = re.search(r"^  summary (\S+): (\d+) export lists in (\d+) lines", out, re.MULTILINE)
+    assert found is not None, out
+    sum_no, inventories, lines = found.group(1), int(found.group(2)), int(found.group(3))
+    headers = {"Authorization": f"Bearer {operator_key}"}
+    summary = deployment.client.get(f"/v1/summaries/{sum_no}", headers=headers).json()
+    assert (len(summary["inventories"]), len(summary["lines"])) == (inventories, lines)
+    last: dict[object, object] = {}
+    for e in entries:
+        last[e["invtNo"]] = e["decision"]
+    exported = {
+        e["invtNo"]
+        for e in entries
+        if e["direction"] == "E"
+        and e["regime"] in ("9610", "1210")
+        and last[e["invtNo"]] == "release"
+    }
+    assert set(summary["inventories"]) == exported
 
 
 IMPORT_STEPS = {

@@ -21,6 +21,7 @@ from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, m
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
 from service.demo.lifecycle_play import play_lifecycle
 from service.demo.mistakes import MISMATCHES, with_mistake
+from service.demo.summary_play import play_summary
 from service.messages.registry import Kind, Role
 from service.security.keys import Caller
 from service.security.provision import create_api_key
@@ -146,6 +147,7 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
         statuses.update(await play(url, keys, extra, rng))
 
     after = await play_lifecycle(url, keys, planned, rng, send_more)
+    summary = await play_summary(url, keys)
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         manifest = (
             await client.get(
@@ -166,6 +168,13 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
     print("after the decisions: cancels (撤单) and returns (退货), SPEC §10")
     for done in after:
         print(f"  {done.describe()}")
+    print("the export summary (汇总申报) of today's released export lists, SPEC §10")
+    print(f"  {summary.describe()}")
+    if summary.sum_no:
+        print(
+            f"  curl -s -H 'Authorization: Bearer {keys['platform']}' "
+            f"'{url}/v1/summaries/{summary.sum_no}'"
+        )
     if rules:
         print("rules seen: " + ", ".join(f"{code}×{n}" for code, n in rules.most_common()))
     print(

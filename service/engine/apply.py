@@ -19,6 +19,7 @@ from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.invt_no import invt_no_for
 from service.engine.lifecycle import apply_lifecycle, is_lifecycle
 from service.engine.lifecycle_writes import AFTER_DECISION
+from service.engine.summary import apply_summary, is_summary, replayed_sum_no
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
 
@@ -60,6 +61,7 @@ async def apply_document(
                 invt_no=held["invt_no"]
                 if held is not None and isinstance(doc, Inventory)
                 else None,
+                sum_no=await replayed_sum_no(conn, sender, doc.guid) if is_summary(inc) else None,
             )
         return Outcome.rejected(
             "GUID_CONFLICT",
@@ -68,6 +70,8 @@ async def apply_document(
 
     if is_lifecycle(inc):
         return await apply_lifecycle(conn, sender, inc, state)
+    if is_summary(inc):
+        return await apply_summary(conn, sender, inc, state)
 
     bundle = await _bundle_for(conn, inc, state)
     if bundle is not None and bundle["state"] == "cancelled":

@@ -11,7 +11,7 @@ from service.clock import iso
 from service.engine.decide import current_documents
 from service.queue.manifest import entry_json
 from service.security.keys import Caller
-from service.store import bundles, documents, events, manifest, returns
+from service.store import bundles, documents, events, manifest, returns, summaries
 
 _DETAIL_KEYS_SHOWN = (
     "kind",
@@ -132,6 +132,7 @@ async def load_bundle(
         "returns": [
             return_json(r) for r in (await returns.for_bundles(conn, [bundle["id"]]))[bundle["id"]]
         ],
+        "summary": await summaries.sum_no_of_bundle(conn, int(bundle["id"])),
         "decisions": [entry_json(r) for r in await manifest.for_bundle(conn, bundle["id"])],
         "history": history,
     }

@@ -33,6 +33,8 @@ class Outcome:
     # The 清单编号 of the consignment an accepted inventory or lifecycle document is for
     # (SPEC §10): in the answer's key and the receipt.
     invt_no: str | None = None
+    # The 汇总申请编号 Sandan gave an accepted summary (CEB701, SPEC §10).
+    sum_no: str | None = None
 
     @classmethod
     def accepted(cls) -> Outcome:

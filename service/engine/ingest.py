@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from service.clock import utcnow
+from service.engine.incoming import Outcome
 from service.engine.intake import IntakeBatcher
 from service.engine.prepare import DocumentResult, Prepared, Preparer
 from service.engine.prepare_pool import PreparePool
@@ -36,9 +37,7 @@ class IngestResult:
         items = [
             ReceiptItem(
                 d.guid,
-                {**d.receipt_fields, "invtNo": d.outcome.invt_no}
-                if d.outcome.invt_no
-                else d.receipt_fields,
+                _numbered(d.receipt_fields, d.outcome),
                 d.outcome.return_status,
                 _return_info(d.outcome),
             )
@@ -53,7 +52,7 @@ class IngestResult:
                 {
                     "guid": d.guid,
                     "kind": d.kind,
-                    "key": {**d.key, "invtNo": d.outcome.invt_no} if d.outcome.invt_no else d.key,
+                    "key": _numbered(d.key, d.outcome),
                     "status": d.outcome.status,
                     "returnStatus": d.outcome.return_status,
                     "errors": d.outcome.errors,
@@ -61,6 +60,15 @@ class IngestResult:
                 for d in self.documents
             ],
         }
+
+
+def _numbered(fields: dict[str, str], outcome: Outcome) -> dict[str, str]:
+    """``fields`` with the number Sandan gave the document's consignment or summary."""
+    if outcome.invt_no:
+        return {**fields, "invtNo": outcome.invt_no}
+    if outcome.sum_no:
+        return {**fields, "sumNo": outcome.sum_no}
+    return fields
 
 
 class CertificateSource(Protocol):

@@ -40,7 +40,7 @@ Row = dict[str, Any]
 RETURN_RELEASED = "800"
 RETURN_CONCLUDED = "399"
 # Documents applied with their acceptance (SPEC §10): their receipts say 120, then 399.
-_APPLIED_AT_ONCE = frozenset({Kind.CANCEL, Kind.RETURN})
+_APPLIED_AT_ONCE = frozenset({Kind.CANCEL, Kind.RETURN, Kind.SUMMARY})
 # A receipt row's echoed values are cut here: the receipt layouts take 60 at most, and a
 # rejected document's fields are whatever the sender wrote.
 _FIELD_MAX = 100
@@ -139,12 +139,15 @@ class IntakeReceipts:
             statuses = [(outcome.return_status, return_info(outcome))]
             if outcome.status == "accepted" and self.message_type.kind in _APPLIED_AT_ONCE:
                 statuses.append((RETURN_CONCLUDED, f"{STATUS_TEXT[RETURN_CONCLUDED]} applied"))
+            fields = result.receipt_fields
+            if outcome.sum_no:  # a summary's CEB702 names the sumNo it was given
+                fields = {**fields, "sumNo": outcome.sum_no}
             out += [
                 _row(
                     sender,
                     self.message_type,
                     result.guid,
-                    result.receipt_fields,
+                    fields,
                     status,
                     info,
                     now,

@@ -30,6 +30,7 @@ from service.messages.records import (
     pii_field,
 )
 from service.messages.registry import Direction, Kind
+from service.messages.summary_documents import SummaryApply, SummaryApplyLine
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -47,6 +48,8 @@ __all__ = [
     "Protector",
     "Record",
     "RefundLine",
+    "SummaryApply",
+    "SummaryApplyLine",
     "Value",
     "document_from_json",
     "field_kinds",
@@ -272,6 +275,7 @@ DOCUMENT_TYPES: dict[Kind, type[Document]] = {
     Kind.INVENTORY: Inventory,
     Kind.CANCEL: InvtCancel,
     Kind.RETURN: InvtRefund,
+    Kind.SUMMARY: SummaryApply,
 }
 
 

@@ -21,6 +21,8 @@ KEY_FIELDS = {
     # ebpCode either), and an absent field is simply not in the key
     "cancel": ("invtNo", "ebpCode", "orderNo"),
     "return": ("invtNo", "ebpCode", "orderNo"),
+    # as ``SummaryApply.key``; the answer adds the sumNo Sandan gives it
+    "summary": ("ebcCode", "copNo"),
 }
 
 

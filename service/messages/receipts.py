@@ -1,5 +1,5 @@
 """CEB return messages (回执) Sandan answers with: CEB312/412/512/622/624/626 and
-CEB304/404/506/604/606/214.
+CEB304/404/506/604/606/214/702.
 
 A receipt echoes each document's key fields with a ``returnStatus`` (SPEC §2 vocabulary),
 ``returnTime`` and ``returnInfo``. Rejected documents need receipts too, and those are exactly
@@ -148,6 +148,15 @@ _LAYOUTS: dict[tuple[Direction, Kind], tuple[_Field, ...]] = {
         _Field("preNo", length=18),
         _Field("invtNo", 20),
     ),
+    # CEB702 SummaryReturn: the sumNo once Sandan has given one; msgSeqNo is an xs:int
+    (Direction.EXPORT, Kind.SUMMARY): (
+        _code("agentCode", 0),
+        _code("ebcCode", 0),
+        _Field("copNo", 30),
+        _Field("preNo", length=18),
+        _Field("sumNo", length=18, required=False),
+        _Field("msgSeqNo", 9, min_length=1),
+    ),
 }
 
 
@@ -223,6 +232,8 @@ def _fit(spec: _Field, item: ReceiptItem) -> str | None:
         value = derive_pre_no(item.guid)
     if spec.name == "copNo" and not value:
         value = item.fields.get("orderNo", "").strip()
+    if spec.name == "msgSeqNo" and not (value.isdigit() and len(value) <= 9):
+        value = "1"  # an xs:int: a rejected document's unreadable one is answered as one
     if spec.max_length is not None:
         value = value[: spec.max_length]
     usable = len(value) >= spec.min_length and (spec.length is None or len(value) == spec.length)

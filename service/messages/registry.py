@@ -5,7 +5,7 @@ element with the business fields and, for orders, inventories and returns, repea
 elements.
 
 Four kinds make up a bundle (``BUNDLE_KINDS``); cancels and returns (SPEC §10) name a bundle
-by its invtNo and are never one of its documents.
+by its invtNo and are never one of its documents; a summary (CEB701) names many by invtNo.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ class Kind(StrEnum):
     # lifecycle documents (SPEC §10): 撤销申请单 and 退货申请单
     CANCEL = "cancel"
     RETURN = "return"
+    # 汇总申请单 (SPEC §10): names released export lists by invtNo, never one bundle's
+    SUMMARY = "summary"
 
 
 # The documents of a bundle, in the order rules and views list them. Iterate this, never
@@ -239,6 +241,20 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "InvtRefundList",
             "CEB214Message",
             "RefundReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode", "ebcCode"),
+        ),
+        # 汇总申请单: the ebc's released export lists, summarised into one declaration
+        MessageType(
+            "CEB701Message",
+            Kind.SUMMARY,
+            Direction.EXPORT,
+            "export",
+            "SummaryApply",
+            "SummaryApplyHead",
+            "SummaryApplyList",
+            "CEB702Message",
+            "SummaryReturn",
             _SENDS_INVENTORIES,
             ("agentCode", "ebcCode"),
         ),

@@ -45,6 +45,9 @@ class Code(StrEnum):
     RETURN_NOT_RELEASED = "RETURN_NOT_RELEASED"
     RETURN_TOO_LATE = "RETURN_TOO_LATE"
     RETURN_EXCEEDS = "RETURN_EXCEEDS"
+    SUMMARY_NOT_RELEASED = "SUMMARY_NOT_RELEASED"
+    SUMMARY_DUPLICATE = "SUMMARY_DUPLICATE"
+    SUMMARY_PARTY = "SUMMARY_PARTY"
     ORDER_PAID_FORMULA = "ORDER_PAID_FORMULA"
     ORDER_LINE_TOTAL = "ORDER_LINE_TOTAL"
     ORDER_GOODS_VALUE = "ORDER_GOODS_VALUE"
@@ -200,6 +203,27 @@ _SPECS = (
         _IN,
         "退货商品项号不存在或退货数量超过清单申报数量",
         "A return line names a gnum the inventory lacks, or returns more than was released",
+    ),
+    RuleSpec(
+        Code.SUMMARY_NOT_RELEASED,
+        _E,
+        _IN,
+        "清单未放行或未结关，不能汇总申报",
+        "A summary line names an inventory that is neither released nor closed",
+    ),
+    RuleSpec(
+        Code.SUMMARY_DUPLICATE,
+        _E,
+        _IN,
+        "清单已在其他汇总申请中汇总",
+        "The inventory is already in another accepted summary",
+    ),
+    RuleSpec(
+        Code.SUMMARY_PARTY,
+        _E,
+        _IN,
+        "清单的电商企业与汇总申请不一致，或不是零售出口清单（9610、1210）",
+        "The inventory is not the summary's ebc's, or not an export retail list (9610 / 1210)",
     ),
     # --- collision (SPEC §5.2) ----------------------------------------------------------
     RuleSpec(

@@ -391,3 +391,40 @@ webhook_deliveries = Table(
     Column("retry_at", Timestamp, nullable=True),
     Index(None, "webhook_id", "id"),
 )
+
+summaries = Table(
+    "summaries",
+    metadata,
+    # SPEC §10 汇总申报: one row per accepted summary application (CEB701), with the
+    # result Sandan builds for it (the CEB792's content)
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # 汇总申请编号, given once the row has its id (``engine.sum_no``)
+    Column("sum_no", String(18), nullable=True, unique=True),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
+    Column("ebc_code", String(18), nullable=False),
+    Column("agent_code", String(18), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    # the first and last release among its inventories
+    Column("released_from", Timestamp, nullable=True),
+    Column("released_to", Timestamp, nullable=True),
+    # the CEB792 head fields (customsCode, names, flags, weights as decimal strings)
+    Column("head", JSON, nullable=False),
+    # the groups: [{"gseqno", "gcode", "gname", "country", "currency", "unit", "ownerCode",
+    # "qty", "totalPrice"}], amounts as decimal strings
+    Column("lines", JSON, nullable=False),
+    # each inventory line: [{"invtNo", "logisticsNo", "gnum", "gcode", "gseqno"}]
+    Column("items", JSON, nullable=False),
+    Index(None, "ebc_code", "id"),
+)
+
+summary_inventories = Table(
+    "summary_inventories",
+    metadata,
+    # The inventories of each summary. The unique invtNo is what keeps one list out of two
+    # accepted summaries (SUMMARY_DUPLICATE), also when two processes summarise it at once.
+    Column("summary_id", Id, ForeignKey("summaries.id"), nullable=False),
+    Column("invt_no", String(18), nullable=False, unique=True),
+    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
+    Index(None, "bundle_id"),
+    Index(None, "summary_id"),
+)

@@ -19,6 +19,7 @@ from lxml import etree
 
 from service.demo.compose import new_guid
 from service.demo.exports import clean_export
+from service.demo.summary import summary_fields, summary_message
 from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES, Direction, Kind
 from tests.messages.lifecycle_builders import (
     EXPORT_INVT_NO,
@@ -200,6 +201,8 @@ def document(
     """One valid document element (``Order``, ``Payment``, ...) of message type ``root``."""
     if MESSAGE_TYPES[root].kind in (Kind.CANCEL, Kind.RETURN):
         return _lifecycle_document(root, guid, lines, overrides)
+    if MESSAGE_TYPES[root].kind is Kind.SUMMARY:
+        return _summary_document(guid, lines, overrides)
     if root not in _SHAPES:
         return _export_document(root, guid, overrides)
     tag, head_tag, head_fields, line_tag, line_fields = _SHAPES[root]
@@ -263,6 +266,16 @@ def _lifecycle_document(
     if lines == 0:
         for extra in element.findall(C + str(message_type.lines)):
             element.remove(extra)
+    return element
+
+
+def _summary_document(guid: str, lines: int, overrides: Mapping[str, str | None]) -> etree._Element:
+    """A summary application of the demo's export ebc naming ``lines`` invtNos."""
+    head = {**summary_fields("2924000001", "Sandan demo ebc", guid=guid), **overrides}
+    invt_nos = [f"{EXPORT_INVT_NO[:-1]}{n}" for n in range(1, lines + 1)]
+    message = etree.fromstring(summary_message(head, invt_nos, "2924000001"))
+    element = message.find(C + "SummaryApply")
+    assert element is not None
     return element
 
 

@@ -25,12 +25,14 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "export": (
         *("CEB303", "CEB403", "CEB505", "CEB603", "CEB304", "CEB404", "CEB506", "CEB604"),
         *("CEB605", "CEB213", "CEB606", "CEB214"),
+        *("CEB701", "CEB702", "CEB792"),
     ),
 }
 # Official samples the official schema itself refuses, and why; ``repaired`` mends exactly that.
 BROKEN_SAMPLES: dict[str, str] = {
     **dict.fromkeys(("CEB303", "CEB403", "CEB505", "CEB603", "CEB605"), "repeats BaseTransfer"),
     "CEB214": "root named CEB214 (not CEB214Message); RefundReturn carries appSenderId",
+    "CEB792": "SummaryResultList lacks the required gseqno",
 }
 
 
@@ -49,7 +51,8 @@ def sample(reference_dir: Path, side: str, stem: str) -> etree._Element:
 def repaired(root: etree._Element) -> etree._Element:
     """An official sample without the defects of ``BROKEN_SAMPLES``: a repeated
     ``BaseTransfer``, the root of CEB214 named without ``Message``, its undeclared
-    ``appSenderId``. A sound sample comes back unchanged."""
+    ``appSenderId``, CEB792's missing ``gseqno`` (the group number, given as 1 after the
+    logisticsNo). A sound sample comes back unchanged."""
     copy = etree.fromstring(etree.tostring(root))
     transfers = copy.findall(_C + "BaseTransfer")
     for extra in transfers[1:]:
@@ -60,4 +63,10 @@ def repaired(root: etree._Element) -> etree._Element:
             parent = stray.getparent()
             assert parent is not None
             parent.remove(stray)
+    for line in copy.iter(_C + "SummaryResultList"):
+        waybill = line.find(_C + "logisticsNo")
+        if line.find(_C + "gseqno") is None and waybill is not None:
+            group = etree.Element(_C + "gseqno")
+            group.text = "1"
+            waybill.addnext(group)
     return copy

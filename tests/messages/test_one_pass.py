@@ -381,7 +381,12 @@ def _builder_messages() -> list[etree._Element]:
 @cache
 def _builder_mutants() -> list[etree._Element]:
     bases = [(_old_local(m.tag) or "", m) for m in _builder_messages()]
-    return [m.root for m in mutants(bases, 240, seed=31)]
+    # Not the summary's (CEB701): the old reader never prepared one, and the old preparer
+    # predates the checks made before and beside the schema since (SIGNATURE_MISSING, the
+    # appType domain), so a mutant "as before" only compares what it did. A new base would
+    # also change the draw of the others.
+    others = [(name, m) for name, m in bases if name != "CEB701Message"]
+    return [m.root for m in mutants(others, 240, seed=31)]
 
 
 def _sample_messages(reference_dir: Path) -> list[etree._Element]:
