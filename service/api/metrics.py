@@ -16,7 +16,26 @@ router = APIRouter(tags=["operations"])
 STATES = ("pending", "released", "exception", "rejected")
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+_EXAMPLE = """# HELP sandan_documents_total Documents answered by ingest, by kind, status and code
+# TYPE sandan_documents_total counter
+sandan_documents_total{code="",kind="order",status="accepted"} 1200.0
+# HELP sandan_bundles Bundles by state (read at scrape time)
+# TYPE sandan_bundles gauge
+sandan_bundles{state="pending"} 37.0
+"""
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The text exposition format; every worker process's values summed",
+            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": _EXAMPLE}},
+        }
+    },
+)
 async def metrics(services: ServicesDep) -> Response:
     async with services.db.read() as conn:
         counts = await bundles.count_by_state(conn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import CallerDep, ServicesDep
 from service.queue.receipts import receipt_json, receipts_xml
@@ -40,6 +40,26 @@ class Receipt(BaseModel):
 
 
 class ReceiptPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "receipts": [
+                        {
+                            "seq": 8,
+                            "messageType": "CEB622Message",
+                            "guid": "4CDE1CFD-EDED-46B1-946C-B8022E42FC94",
+                            "invtNo": "29242026I000000001",
+                            "returnStatus": "800",
+                            "returnTime": "20261111080000123",
+                            "returnInfo": "放行 released",
+                        }
+                    ],
+                    "next": 8,
+                }
+            ]
+        }
+    )
     receipts: list[Receipt]
     next: int = Field(description="the cursor to pass as `after` next time")
 
