@@ -8,22 +8,24 @@ the routers return. The bearer scheme (an Authorize button in /docs) comes with
 ``deps.get_caller``.
 
 Swagger UI's and ReDoc's scripts come from the installed ``fastapi-offline`` package (FastAPI's
-self-hosting recipe): a customs site's network has no public CDN.
+self-hosting recipe; the Swagger page is ``docs_page``'s): a customs site's network has no
+public CDN.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
+from service.api.docs_page import swagger_page
 from service.api.schemas.common import Problem
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -79,6 +81,24 @@ PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
 }
 
 
+# Every model ``answers`` documented, by name (the component names FastAPI gives them).
+_DOCUMENTED: dict[str, type[BaseModel]] = {}
+
+
+def _register(model: type[BaseModel]) -> None:
+    """``model`` and the models its fields hold, at any depth."""
+    if _DOCUMENTED.get(model.__name__) is model:
+        return
+    _DOCUMENTED[model.__name__] = model
+    pending = [f.annotation for f in model.model_fields.values()]
+    while pending:
+        annotation = pending.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            _register(annotation)
+        else:
+            pending.extend(get_args(annotation))
+
+
 def model_example(model: type[BaseModel]) -> Any:
     """The first example a model's config carries."""
     extra = model.model_config.get("json_schema_extra")
@@ -86,6 +106,20 @@ def model_example(model: type[BaseModel]) -> Any:
     if not examples or not isinstance(examples, list):
         raise ValueError(f"{model.__name__} has no example (use schemas.common.example)")
     return examples[0]
+
+
+def problem_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` entries of these error statuses: the problem body, an example."""
+    out: dict[int | str, dict[str, Any]] = {}
+    _register(Problem)
+    for code in statuses:
+        text, example = PROBLEMS[code]
+        out[code] = {
+            "model": Problem,
+            "description": text,
+            "content": {"application/json": {"example": example}},
+        }
+    return out
 
 
 def answers(
@@ -97,18 +131,13 @@ def answers(
     as they are built (orjson on the hot paths)."""
     responses: dict[int | str, dict[str, Any]] = {}
     if model is not None:
+        _register(model)
         responses[status] = {
             "model": model,
             "description": description,
             "content": {"application/json": {"example": model_example(model)}},
         }
-    for code in problems:
-        text, example = PROBLEMS[code]
-        responses[code] = {
-            "model": Problem,
-            "description": text,
-            "content": {"application/json": {"example": example}},
-        }
+    responses.update(problem_answers(*problems))
     kwargs: dict[str, Any] = {"responses": responses}
     if model is not None:
         kwargs["response_model"] = None
@@ -128,6 +157,23 @@ def _strip_ref_siblings(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _strip_ref_siblings(value)
+
+
+def _restore_examples(document: dict[str, Any]) -> None:
+    """FastAPI writes the document without its None values, the examples' nulls among them
+    (``"invtNo": null`` would vanish from an example): put the models' own examples back."""
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        model = _DOCUMENTED.get(name)
+        if model is not None and "examples" in schema:
+            schema["examples"] = [model_example(model)]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for response in operation["responses"].values():
+                media = response.get("content", {}).get("application/json", {})
+                name = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                if "example" in media and name in _DOCUMENTED and name != "Problem":
+                    media["example"] = model_example(_DOCUMENTED[name])
 
 
 def _problem_422(paths: dict[str, Any]) -> None:
@@ -158,7 +204,7 @@ def _document_ingest(operation: dict[str, Any]) -> None:
         "text/xml and application/octet-stream are taken too.",
         "content": {
             "application/xml": {
-                "schema": {"type": "string", "format": "binary"},
+                "schema": {"type": "string", "description": "the XML message"},
                 "examples": requests,
             }
         },
@@ -185,6 +231,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     _strip_ref_siblings(document["paths"])
+    _restore_examples(document)
     _problem_422(document["paths"])
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -204,14 +251,7 @@ def install(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=root + openapi_url,
-            title=f"{app.title} API",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=NO_FAVICON,
-            swagger_ui_parameters={"persistAuthorization": True},
-        )
+        return HTMLResponse(swagger_page(f"{app.title} API", root + openapi_url, root + ASSETS_URL))
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import problem_answers
 from service.queue.receipts import receipt_json, receipts_xml
 
 router = APIRouter(tags=["receipts"])
@@ -80,9 +81,10 @@ class ReceiptPage(BaseModel):
     ),
     response_model=ReceiptPage,
     responses={
-        200: {"content": {"application/xml": {"example": _XML_EXAMPLE}}},
-        401: {},
-        503: {},
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE}}
+        },
+        **problem_answers(401, 503),
     },
 )
 async def get_receipts(

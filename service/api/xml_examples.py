@@ -43,7 +43,7 @@ def request_examples() -> dict[str, bytes]:
         refund = refund_message(c, _INVT_NO[direction], agent)
         out[_root(cancel)] = cancel
         out[_root(refund)] = refund
-    return dict(sorted(out.items()))
+    return {name: out[name] for name in MESSAGE_TYPES if name in out}  # the registry's order
 
 
 def _root(message: bytes) -> str:
@@ -61,6 +61,7 @@ def receipt_example(message: bytes, return_status: str = "120") -> bytes:
     return build_receipt(mt, items, _RETURN_TIME)
 
 
+@lru_cache(maxsize=1)
 def openapi_examples() -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """The request body's examples and the XML answer's, in OpenAPI's ``examples`` form."""
     requests = request_examples()
