@@ -7,10 +7,13 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.api.deps import ServicesDep
-from service.metrics import PENDING_BUNDLES, REGISTRY, RELAY_LAG
+from service.clock import utcnow
+from service.engine.review_view import AGE_EDGES
+from service.metrics import PENDING_AGES, PENDING_BUNDLES, PENDING_BY_AGE, REGISTRY, RELAY_LAG
 from service.multiprocess_metrics import latest
 from service.queue.relay import relay_lag
 from service.store import bundles
+from service.store import review as review_store
 
 router = APIRouter(tags=["operations"])
 STATES = ("pending", "released", "exception", "rejected")
@@ -39,8 +42,11 @@ sandan_bundles{state="pending"} 37.0
 async def metrics(services: ServicesDep) -> Response:
     async with services.db.read() as conn:
         counts = await bundles.count_by_state(conn)
+        ages = await review_store.pending_by_age(conn, utcnow(), AGE_EDGES)
     for state in STATES:
         PENDING_BUNDLES.labels(state).set(counts.get(state, 0))
+    for age, n in zip(PENDING_AGES, ages, strict=True):
+        PENDING_BY_AGE.labels(age).set(n)
     settings = services.settings
     RELAY_LAG.set(await relay_lag(services.db, settings.nats_stream) if settings.nats_url else -1)
     return Response(latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
