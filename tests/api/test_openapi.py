@@ -47,7 +47,7 @@ def test_every_route_documents_its_answers() -> None:
             missing.append(f"{method} {path}: no success answer")
         for status, response in responses.items():
             content = response.get("content", {})
-            if not content:
+            if not content and status != "204":  # No Content has none to document
                 missing.append(f"{method} {path} {status}: no content")
             for media_type, media in content.items():
                 schema = media.get("schema", {})
