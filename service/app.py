@@ -14,6 +14,7 @@ from service.api import (
     manifest,
     metrics,
     middleware,
+    openapi,
     ops,
     problems,
     receipts,
@@ -162,7 +163,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Three-document collision (三单对碰) for cross-border e-commerce customs messages",
         version="0.1.0",
         lifespan=lifespan,
+        # served by service.api.openapi with their assets local (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
+    openapi.install(app)
     problems.install(app)
     middleware.install(app, settings.access_log)
     for router in (

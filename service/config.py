@@ -255,10 +255,25 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:
-        if self.environment != "development" and self.pii_key == DEVELOPMENT_PII_KEY:
-            raise ValueError("SANDAN_PII_KEY must be set outside development")
-        if self.environment != "development" and self.session_secret == DEVELOPMENT_SESSION_SECRET:
-            raise ValueError("SANDAN_SESSION_SECRET must be set outside development")
+        if self.environment == "development":
+            return self
+        built_in = [
+            name
+            for name, value, development in (
+                ("SANDAN_PII_KEY", self.pii_key, DEVELOPMENT_PII_KEY),
+                ("SANDAN_SESSION_SECRET", self.session_secret, DEVELOPMENT_SESSION_SECRET),
+            )
+            if value == development
+        ]
+        if built_in:
+            one = len(built_in) == 1
+            raise ValueError(
+                f"{' and '.join(built_in)} {'is' if one else 'are'} still the built-in "
+                f"development {'secret' if one else 'secrets'} with SANDAN_ENVIRONMENT="
+                f"{self.environment}: set {'it' if one else 'each'} to a long random secret of "
+                "your own (the same in every process), or SANDAN_ENVIRONMENT=development to "
+                "run with the built-in ones"
+            )
         return self
 
     @model_validator(mode="after")

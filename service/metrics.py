@@ -11,9 +11,12 @@ not a sum of stale copies.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_resident_memory_bytes, process_cpu_seconds_total, open fds... of this process (from
+# /proc); with several workers, ``multiprocess_metrics`` reads every worker's instead.
+ProcessCollector(registry=REGISTRY)
 
 DOCUMENTS = Counter(
     "sandan_documents_total",
@@ -25,6 +28,13 @@ DECISIONS = Counter(
     "sandan_decisions_total",
     "Manifest decisions by direction, regime, decision and who made them",
     ["direction", "regime", "decision", "by"],
+    registry=REGISTRY,
+)
+# Counted from the findings the engine already holds when its decision commits: no query.
+FINDINGS = Counter(
+    "sandan_findings_total",
+    "Findings of the engine's decisions (release or exception), by rule code and severity",
+    ["rule", "severity"],
     registry=REGISTRY,
 )
 BATCH_DOCUMENTS = Histogram(
@@ -67,6 +77,15 @@ PENDING_BUNDLES = Gauge(
     "sandan_bundles",
     "Bundles by state (read at scrape time)",
     ["state"],
+    registry=REGISTRY,
+    multiprocess_mode="mostrecent",
+)
+# The dashboard's age bands of pending bundles (since their first document).
+PENDING_AGES = ("<1h", "1-6h", "6-24h", ">24h")
+PENDING_BY_AGE = Gauge(
+    "sandan_pending_bundles",
+    "Pending bundles by the age of their first document (read at scrape time)",
+    ["age"],
     registry=REGISTRY,
     multiprocess_mode="mostrecent",
 )

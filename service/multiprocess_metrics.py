@@ -11,6 +11,7 @@ and removes it when they are gone. One process sets nothing and keeps its in-mem
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -18,7 +19,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, multiprocess
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -54,7 +57,40 @@ def latest(registry: CollectorRegistry) -> bytes:
     combined = CollectorRegistry()
     # prometheus_client leaves these two functions unannotated
     multiprocess.MultiProcessCollector(combined)  # type: ignore[no-untyped-call]
+    combined.register(WorkerProcesses(Path(os.environ[ENV])))
     return generate_latest(combined)
+
+
+def worker_pids(directory: Path) -> list[int]:
+    """The live processes that write to ``directory``: prometheus_client names each file
+    ``<type>[_<mode>]_<pid>.db``, and every worker writes one when it imports the metrics."""
+    pids = set()
+    for path in directory.glob("*.db"):
+        tail = path.stem.rsplit("_", 1)[-1]
+        if tail.isdigit() and Path(f"/proc/{tail}").exists():
+            pids.add(int(tail))
+    return sorted(pids)
+
+
+class WorkerProcesses(Collector):
+    """prometheus_client's process metrics (``process_resident_memory_bytes``...) of every
+    worker, each sample labelled with its ``pid``: its multiprocess mode has none, and this
+    process's alone would say nothing of the others. Read from /proc at scrape time."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def collect(self) -> list[Metric]:
+        families: dict[str, Metric] = {}
+        for pid in worker_pids(self.directory):
+            one = ProcessCollector(pid=functools.partial(str, pid), registry=None)
+            for family in one.collect():
+                merged = families.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                for sample in family.samples:
+                    merged.add_sample(sample.name, {**sample.labels, "pid": str(pid)}, sample.value)
+        return list(families.values())
 
 
 def forget_this_process() -> None:

@@ -14,6 +14,17 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.api.deps import AdminDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.admin import (
+    AuditCheck,
+    AuditLog,
+    Certificate,
+    Certificates,
+    IssuedKey,
+    Key,
+    Keys,
+    RotatedKey,
+)
 from service.clock import iso, utcnow
 from service.security import certificate_registry, key_lifecycle
 from service.store import audit
@@ -45,7 +56,11 @@ class RotateRequest(BaseModel):
 # --- certificates ----------------------------------------------------------------------
 
 
-@router.post("/v1/admin/certificates", status_code=201, summary="Register a certificate")
+@router.post(
+    "/v1/admin/certificates",
+    summary="Register a certificate",
+    **answers(Certificate, 401, 403, 409, 422, status=201, description="Registered"),
+)
 async def add_certificate(
     body: CertificateRequest, admin: AdminDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -62,7 +77,11 @@ async def add_certificate(
     return certificate_registry.certificate_json(row)
 
 
-@router.get("/v1/admin/certificates", summary="Registered certificates, revoked ones included")
+@router.get(
+    "/v1/admin/certificates",
+    summary="Registered certificates, revoked ones included",
+    **answers(Certificates, 401, 403),
+)
 async def list_certificates(
     admin: AdminDep,
     services: ServicesDep,
@@ -76,6 +95,7 @@ async def list_certificates(
 @router.delete(
     "/v1/admin/certificates/{serial}",
     summary="Revoke a certificate by serial (hex; for every code unless ?code= names one)",
+    **answers(Certificates, 401, 403, 404),
 )
 async def revoke_certificate(
     serial: str,
@@ -94,7 +114,9 @@ async def revoke_certificate(
 # --- keys ------------------------------------------------------------------------------
 
 
-@router.get("/v1/admin/keys", summary="API keys (never the keys themselves)")
+@router.get(
+    "/v1/admin/keys", summary="API keys (never the keys themselves)", **answers(Keys, 401, 403)
+)
 async def list_keys(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     await services.key_uses.flush()  # this process's uses, so "last used" is current here
     async with services.db.read() as conn:
@@ -103,7 +125,11 @@ async def list_keys(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     return {"keys": [key_lifecycle.key_json(r, now) for r in rows]}
 
 
-@router.post("/v1/admin/keys", status_code=201, summary="Create a key; shown in this answer only")
+@router.post(
+    "/v1/admin/keys",
+    summary="Create a key; shown in this answer only",
+    **answers(IssuedKey, 401, 403, 422, status=201, description="Created"),
+)
 async def create_key(body: KeyRequest, admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     expires = key_lifecycle.parse_expiry(body.expires) if body.expires else None
     async with services.db.write() as conn:
@@ -119,7 +145,11 @@ async def create_key(body: KeyRequest, admin: AdminDep, services: ServicesDep) -
     return {"id": issued.key_id, "key": issued.key, "expiresAt": iso(expires)}
 
 
-@router.post("/v1/admin/keys/{key_id}/revoke", summary="Revoke a key: 401 from now on")
+@router.post(
+    "/v1/admin/keys/{key_id}/revoke",
+    summary="Revoke a key: 401 from now on",
+    **answers(Key, 401, 403, 404),
+)
 async def revoke_key(key_id: int, admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     now = utcnow()
     async with services.db.write() as conn:
@@ -130,8 +160,8 @@ async def revoke_key(key_id: int, admin: AdminDep, services: ServicesDep) -> dic
 
 @router.post(
     "/v1/admin/keys/{key_id}/rotate",
-    status_code=201,
     summary="A new key with the same codes and roles; the old one works for the grace period",
+    **answers(RotatedKey, 401, 403, 404, 409, status=201, description="Created"),
 )
 async def rotate_key(
     key_id: int, admin: AdminDep, services: ServicesDep, body: RotateRequest | None = None
@@ -177,7 +207,9 @@ def _record_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/admin/audit", summary="The audit log, newest first")
+@router.get(
+    "/v1/admin/audit", summary="The audit log, newest first", **answers(AuditLog, 401, 403, 422)
+)
 async def list_audit(
     admin: AdminDep,
     services: ServicesDep,
@@ -189,7 +221,9 @@ async def list_audit(
     return {"records": [_record_json(r) for r in rows]}
 
 
-@router.get("/v1/admin/audit/verify", summary="Recompute the hash chain")
+@router.get(
+    "/v1/admin/audit/verify", summary="Recompute the hash chain", **answers(AuditCheck, 401, 403)
+)
 async def verify_audit(admin: AdminDep, services: ServicesDep) -> dict[str, Any]:
     async with services.db.read() as conn:
         result = await check(audit.chain(conn))

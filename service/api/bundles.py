@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.bundles import Bundle
 from service.engine.bundle_view import load_bundle
 from service.errors import NotFound
 
@@ -14,7 +16,9 @@ router = APIRouter(tags=["bundles"])
 
 
 @router.get(
-    "/v1/bundles/{ebp_code}/{order_no:path}", summary="One bundle with findings and history"
+    "/v1/bundles/{ebp_code}/{order_no:path}",
+    summary="One bundle with findings and history",
+    **answers(Bundle, 401, 404),
 )
 async def get_bundle(
     ebp_code: str, order_no: str, caller: CallerDep, services: ServicesDep

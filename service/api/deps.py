@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.api.services import Services
 from service.errors import Forbidden, Unauthenticated
@@ -22,13 +23,28 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_caller(request: Request, services: ServicesDep) -> Caller:
+# The OpenAPI security scheme (an Authorize button in /docs) of every route depending on
+# get_caller; it never refuses by itself, so every refusal is Sandan's own 401 problem.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="An API key (`sandan keys create`, or POST /v1/admin/keys)",
+    auto_error=False,
+)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+async def caller_of(request: Request, services: Services) -> Caller:
+    """The caller a request's bearer key names (ingest calls it without a dependency)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer API key")
     # Unauthenticated when the key is unknown, revoked or expired, saying which.
     return await services.keys.authenticate(token.strip())
+
+
+async def get_caller(request: Request, services: ServicesDep, _bearer: BearerDep) -> Caller:
+    return await caller_of(request, services)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from service.api.deps import get_caller, get_services
+from service.api.deps import BEARER, caller_of, get_services
+from service.api.openapi import answers
+from service.api.schemas.bundles import IngestAnswer
 from service.clock import utcnow
 from service.errors import MessageTooLarge, UnsupportedMediaType
 
@@ -32,13 +34,22 @@ async def _read_body(request: Request, limit: int) -> bytes:
 @router.post(
     "/v1/messages",
     summary="Post one CEB message (1..100 documents)",
-    responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 429: {}, 503: {}},
+    description=(
+        "A document that fails its schema, sender or signature check is `rejected` while "
+        "the others proceed; `accepted` is said only once the document is committed. A "
+        "message that is not well-formed, too large, forbidden or of an unknown type is "
+        "refused whole. With `Accept: application/xml` the answer is the customs return "
+        "message. The body's examples are messages the keys `sandan demo` prints may send."
+    ),
+    **answers(IngestAnswer, 400, 401, 403, 413, 415, 429, 503),
+    # the caller is looked up without a dependency (below): its scheme is declared here
+    openapi_extra={"security": [{BEARER.scheme_name: []}]},
 )
 async def post_message(request: Request) -> Response:
     # The caller and the services are looked up here rather than declared as dependencies:
     # FastAPI's dependency solving was a tenth of the CPU of a one-document message.
     services = await get_services(request)
-    caller = await get_caller(request, services)
+    caller = await caller_of(request, services)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in _XML_TYPES and not media.endswith("+xml"):
         raise UnsupportedMediaType(f"expected application/xml, got {media}")

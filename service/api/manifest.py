@@ -7,11 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.bundles import ManifestPage
 
 router = APIRouter(tags=["manifest"])
 
 
-@router.get("/v1/manifest", summary="Manifest entries after a cursor")
+@router.get(
+    "/v1/manifest",
+    summary="Manifest entries after a cursor",
+    **answers(ManifestPage, 401, 422, 503),
+)
 async def get_manifest(
     caller: CallerDep,
     services: ServicesDep,

@@ -6,16 +6,36 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from service.api.deps import ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.ops import Health, Readiness
 
 router = APIRouter(tags=["operations"])
 
+_READY = answers(Readiness)
+_READY["responses"][503] = {
+    "model": Readiness,
+    "description": "Something it needs is unreachable: which, in `checks`",
+    "content": {
+        "application/json": {
+            "example": {
+                "status": "unavailable",
+                "checks": {"database": "unavailable: OperationalError"},
+            }
+        }
+    },
+}
 
-@router.get("/healthz", summary="The process is up")
+
+@router.get("/healthz", summary="The process is up", **answers(Health))
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database (and broker, when configured) reachable")
+@router.get(
+    "/readyz",
+    summary="Database (and broker, when configured) reachable",
+    **_READY,
+)
 async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

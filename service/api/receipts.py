@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import problem_answers
 from service.queue.receipts import receipt_json, receipts_xml
 
 router = APIRouter(tags=["receipts"])
@@ -40,6 +41,26 @@ class Receipt(BaseModel):
 
 
 class ReceiptPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "receipts": [
+                        {
+                            "seq": 8,
+                            "messageType": "CEB622Message",
+                            "guid": "4CDE1CFD-EDED-46B1-946C-B8022E42FC94",
+                            "invtNo": "29242026I000000001",
+                            "returnStatus": "800",
+                            "returnTime": "20261111080000123",
+                            "returnInfo": "放行 released",
+                        }
+                    ],
+                    "next": 8,
+                }
+            ]
+        }
+    )
     receipts: list[Receipt]
     next: int = Field(description="the cursor to pass as `after` next time")
 
@@ -60,9 +81,10 @@ class ReceiptPage(BaseModel):
     ),
     response_model=ReceiptPage,
     responses={
-        200: {"content": {"application/xml": {"example": _XML_EXAMPLE}}},
-        401: {},
-        503: {},
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}, "example": _XML_EXAMPLE}}
+        },
+        **problem_answers(401, 503),
     },
 )
 async def get_receipts(

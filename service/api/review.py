@@ -11,6 +11,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.api.deps import OperatorDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.review import ActionDone, Actions, Dashboard, Queue, ReviewBundle
 from service.clock import utcnow
 from service.engine import review, review_bulk, review_export, review_view
 from service.errors import NotFound
@@ -24,7 +26,11 @@ class ActionRequest(BaseModel):
     version: int = Field(description="the bundle version the decision was made on")
 
 
-@router.get("/v1/review/exceptions", summary="The exception queue, filtered, by age")
+@router.get(
+    "/v1/review/exceptions",
+    summary="The exception queue, filtered, by age",
+    **answers(Queue, 401, 403, 422),
+)
 async def get_queue(
     request: Request,
     operator: OperatorDep,
@@ -101,7 +107,11 @@ async def post_bulk(
     }
 
 
-@router.get("/v1/review/dashboard", summary="Throughput, decision mix, top rules, pending by age")
+@router.get(
+    "/v1/review/dashboard",
+    summary="Throughput, decision mix, top rules, pending by age",
+    **answers(Dashboard, 401, 403),
+)
 async def get_dashboard(
     request: Request, operator: OperatorDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -111,7 +121,11 @@ async def get_dashboard(
         return await review_view.dashboard(conn, utcnow(), since, until)
 
 
-@router.get("/v1/review/actions", summary="The audit trail, newest first")
+@router.get(
+    "/v1/review/actions",
+    summary="The audit trail, newest first",
+    **answers(Actions, 401, 403, 422),
+)
 async def get_actions(
     operator: OperatorDep,
     services: ServicesDep,
@@ -124,6 +138,7 @@ async def get_actions(
 @router.get(
     "/v1/review/bundles/{ebp_code}/{order_no:path}",
     summary="One bundle for review: fields, masked XML, compared pairs, audit trail",
+    **answers(ReviewBundle, 401, 403, 404),
 )
 async def get_review_bundle(
     ebp_code: str, order_no: str, operator: OperatorDep, services: ServicesDep
@@ -138,6 +153,7 @@ async def get_review_bundle(
 @router.post(
     "/v1/bundles/{ebp_code}/{order_no:path}/actions",
     summary="Release (override), reject or reopen a bundle, with a reason",
+    **answers(ActionDone, 401, 403, 404, 409, 422),
 )
 async def post_action(
     ebp_code: str,

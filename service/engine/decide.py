@@ -25,7 +25,7 @@ from service.engine.lifecycle_writes import AFTER_DECISION, LifecycleWrites
 from service.engine.receipts import decision_receipt
 from service.messages.documents import Document, Order, document_from_json
 from service.messages.registry import Direction, Kind
-from service.metrics import DECISIONS
+from service.metrics import DECISIONS, FINDINGS
 from service.rules.bundle import BundleDocuments
 from service.rules.evaluate import Evaluation, Outcome, evaluate
 from service.rules.limits import transaction_value
@@ -42,10 +42,14 @@ class Decided:
     decision: str
     regime: str | None
     direction: str | None = None
+    # (rule code, severity) of each finding the decision was made on
+    findings: tuple[tuple[str, str], ...] = ()
 
     def count(self) -> None:
         """Count this decision in the metrics, once its transaction has committed."""
         DECISIONS.labels(self.direction or "", self.regime or "", self.decision, ENGINE).inc()
+        for rule, severity in self.findings:
+            FINDINGS.labels(rule, severity).inc()
 
 
 def chosen_rows(rows: list[dict[str, Any]], bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,6 +185,7 @@ class _Pending:
     bundle: dict[str, Any]
     entry: dict[str, Any]
     rules: list[str]
+    findings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -250,7 +255,12 @@ class _Plan:
             )
             out.append(
                 Decided(
-                    entry["bundle_id"], seq, entry["decision"], entry["regime"], entry["direction"]
+                    entry["bundle_id"],
+                    seq,
+                    entry["decision"],
+                    entry["regime"],
+                    entry["direction"],
+                    pending.findings,
                 )
             )
         await events.record_many(conn, self.events)  # the decisions', naming their seqs
@@ -362,7 +372,8 @@ def _record(
         "by": ENGINE,
         "reason": None,
     }
-    plan.decisions.append(_Pending(bundle, entry, rules))
+    findings = tuple((f.code, f.severity.value) for f in result.findings)
+    plan.decisions.append(_Pending(bundle, entry, rules, findings))
     values["state"] = "released" if decision == "release" else "exception"
     if bundle["state"] != "released":
         # a release judged again (a late addition) keeps the time the goods were released:

@@ -84,6 +84,13 @@ def test_two_workers_share_a_port_and_report_the_totals(tmp_path: Path) -> None:
             assert _metric(text, "sandan_documents_total", status="accepted", kind="order") == sent
             assert _metric(text, "sandan_bundles", state="pending") == sent
 
+        # Process metrics of each worker, labelled with its pid (none has them alone).
+        text = httpx.get(d.server.url + "/metrics", timeout=30).text
+        for pid in pids:
+            rss = _metric(text, "process_resident_memory_bytes", pid=str(pid))
+            assert 10_000_000 < rss < 10_000_000_000, (pid, rss)
+            assert _metric(text, "process_cpu_seconds_total", pid=str(pid)) > 0
+
         # SIGTERM to the supervisor only, as a process manager sends it: it stops the rest.
         everything = d.server.children()
         d.server.stop()

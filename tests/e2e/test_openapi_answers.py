@@ -1,0 +1,173 @@
+"""Real answers against the OpenAPI document: a server takes the documented XML examples
+(the keys are the demo parties', as ``sandan demo`` prints them), and every route's answer,
+and its problems, must be what /openapi.json says. The models in service/api/schemas only
+document the routers' dictionaries, so this is what keeps the two the same."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from lxml import etree
+
+from service.api.xml_examples import request_examples
+from service.demo.consignments import clean_import
+from service.messages.registry import MESSAGE_TYPES, Kind
+from tests.api.openapi_support import check_answer, document
+from tests.e2e.conftest import KEYS, Deployment, deploy
+from tests.e2e.support import wait_until
+from tests.security.certs import certificate_pem
+
+BUNDLE_PATH = "/v1/bundles/{ebp_code}/{order_no}"
+LIFECYCLE = {Kind.CANCEL, Kind.RETURN}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    keys = {**KEYS, "admin": (["2924"], ["admin"])}
+    with deploy(tmp_path_factory.mktemp("openapi"), keys) as deployment:
+        yield deployment
+
+
+def sender_role(message: bytes) -> str:
+    """The role in KEYS whose codes include the message's copCode, for its type."""
+    cop = etree.fromstring(message).findtext(".//{*}BaseTransfer/{*}copCode")
+    mt = MESSAGE_TYPES[etree.QName(etree.fromstring(message)).localname]
+    for role, (codes, roles) in KEYS.items():
+        if cop in codes and set(roles) & {r.value for r in mt.roles}:
+            return role
+    raise AssertionError(f"no key for {cop}")
+
+
+def answer(
+    d: Deployment, method: str, path: str, role: str | None, *, url: str | None = None, **kw: Any
+) -> httpx.Response:
+    headers = d.headers(role) if role else {}
+    response = d.client.request(method, url or path, headers=headers, **kw)
+    assert str(response.status_code) in document()["paths"][path][method.lower()]["responses"], (
+        f"{method} {url or path} answered {response.status_code}, undocumented: {response.text}"
+    )
+    check_answer(method, path, response.status_code, response.json())
+    return response
+
+
+def test_the_documented_examples_are_accepted_and_answered_as_documented(
+    served: Deployment,
+) -> None:
+    d = served
+    for name, body in request_examples().items():
+        mt = MESSAGE_TYPES[name]
+        response = d.post(body, sender_role(body))
+        assert response.status_code == 200, response.text
+        check_answer("POST", "/v1/messages", 200, response.json())
+        (document_answer,) = response.json()["documents"]
+        if mt.kind in LIFECYCLE:
+            # the example names a made-up invtNo: refused for that, never for its form
+            codes = {e["code"] for e in document_answer["errors"]}
+            assert not codes & {"SCHEMA_INVALID", "SENDER_MISMATCH", "FORBIDDEN"}, codes
+        else:
+            assert document_answer["status"] == "accepted", (name, document_answer)
+    # the XML answer is the documented receipt type
+    body = request_examples()["CEB311Message"]
+    xml = d.post(body, sender_role(body), accept="application/xml")
+    assert xml.status_code == 200
+    assert etree.QName(etree.fromstring(xml.content)).localname == "CEB312Message"
+
+
+def test_reading_routes_answer_as_documented(served: Deployment) -> None:
+    d = served
+    entries = answer(d, "GET", "/v1/manifest", "operator", params={"limit": 10}).json()
+    assert entries["entries"], "the examples' consignments were decided"
+    # a consignment of its own, released, for the operator's action
+    consignment = clean_import(random.Random(90_001), 90_001)
+    d.send_all(consignment)
+    entry = {"ebpCode": consignment.key[0], "orderNo": consignment.key[1]}
+    key = f"/v1/bundles/{entry['ebpCode']}/{entry['orderNo']}"
+    wait_until(lambda: d.bundle_json(consignment.key)["state"], lambda s: s == "released")
+    answer(d, "GET", BUNDLE_PATH, "operator", url=key)
+    answer(d, "GET", "/v1/receipts", "agent")
+    answer(d, "GET", "/v1/review/exceptions", "operator", params={"state": "all"})
+    answer(d, "GET", "/v1/review/dashboard", "operator")
+    review_key = f"/v1/review/bundles/{entry['ebpCode']}/{entry['orderNo']}"
+    bundle = answer(
+        d, "GET", "/v1/review/bundles/{ebp_code}/{order_no}", "operator", url=review_key
+    ).json()
+    assert bundle["sides"]
+    action = {"action": "reopen", "reason": "checked", "version": bundle["version"]}
+    done = answer(
+        d,
+        "POST",
+        "/v1/bundles/{ebp_code}/{order_no}/actions",
+        "operator",
+        url=key + "/actions",
+        json=action,
+    ).json()
+    # the same version again is stale: a documented 409
+    stale = answer(
+        d,
+        "POST",
+        "/v1/bundles/{ebp_code}/{order_no}/actions",
+        "operator",
+        url=key + "/actions",
+        json={**action, "action": "release"},
+    )
+    assert stale.status_code == 409 and done["state"] == "exception"
+    actions = answer(d, "GET", "/v1/review/actions", "operator").json()["actions"]
+    assert actions and actions[0]["reason"] == "checked"
+    answer(d, "GET", "/healthz", None)
+    answer(d, "GET", "/readyz", None)
+
+
+def test_admin_routes_answer_as_documented(served: Deployment) -> None:
+    d = served
+    created = answer(
+        d, "POST", "/v1/admin/keys", "admin", json={"codes": ["3301960777"], "roles": ["agent"]}
+    ).json()
+    keys = answer(d, "GET", "/v1/admin/keys", "admin").json()["keys"]
+    assert any(k["id"] == created["id"] for k in keys)
+    rotated = answer(
+        d,
+        "POST",
+        "/v1/admin/keys/{key_id}/rotate",
+        "admin",
+        url=f"/v1/admin/keys/{created['id']}/rotate",
+        json={},
+    ).json()
+    answer(
+        d,
+        "POST",
+        "/v1/admin/keys/{key_id}/revoke",
+        "admin",
+        url=f"/v1/admin/keys/{rotated['id']}/revoke",
+    )
+    pem = certificate_pem(0x0C0D).decode()
+    answer(d, "POST", "/v1/admin/certificates", "admin", json={"code": "3301960778", "pem": pem})
+    answer(d, "GET", "/v1/admin/certificates", "admin")
+    answer(
+        d,
+        "DELETE",
+        "/v1/admin/certificates/{serial}",
+        "admin",
+        url="/v1/admin/certificates/0c0d",
+    )
+    assert answer(d, "GET", "/v1/admin/audit", "admin").json()["records"]
+    assert answer(d, "GET", "/v1/admin/audit/verify", "admin").json()["ok"] is True
+
+
+def test_problems_answer_as_documented(served: Deployment) -> None:
+    d = served
+    assert answer(d, "GET", "/v1/manifest", None).status_code == 401
+    assert answer(d, "GET", "/v1/manifest", "operator", params={"limit": 0}).status_code == 422
+    missing = answer(d, "GET", BUNDLE_PATH, "operator", url="/v1/bundles/0000000000/NONE")
+    assert missing.status_code == 404
+    assert answer(d, "GET", "/v1/admin/keys", "operator").status_code == 403
+    refused = d.client.post(
+        "/v1/messages",
+        content=b"<not xml",
+        headers=d.headers("platform", **{"Content-Type": "application/xml"}),
+    )
+    assert refused.status_code == 400
+    check_answer("POST", "/v1/messages", 400, refused.json())
