@@ -42,7 +42,10 @@ sandan_bundles{state="pending"} 37.0
 async def metrics(services: ServicesDep) -> Response:
     async with services.db.read() as conn:
         counts = await bundles.count_by_state(conn)
-        ages = await review_store.pending_by_age(conn, utcnow(), AGE_EDGES)
+        # every pending bundle: no filter of the queue applies to the metrics
+        ages = await review_store.pending_by_age(
+            conn, review_store.QueueFilter(state=None), utcnow(), AGE_EDGES
+        )
     for state in STATES:
         PENDING_BUNDLES.labels(state).set(counts.get(state, 0))
     for age, n in zip(PENDING_AGES, ages, strict=True):
