@@ -41,6 +41,8 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB625Message",
         "CEB624Message",
         "CEB626Message",
+        "CEB711Message",
+        "CEB712Message",
     ),
     "export": (
         "CEB303Message",
@@ -55,6 +57,12 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB213Message",
         "CEB606Message",
         "CEB214Message",
+        "CEB507Message",
+        "CEB508Message",
+        "CEB607Message",
+        "CEB608Message",
+        "CEB509Message",
+        "CEB510Message",
     ),
 }
 

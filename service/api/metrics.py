@@ -13,7 +13,7 @@ from service.queue.relay import relay_lag
 from service.store import bundles
 
 router = APIRouter(tags=["operations"])
-STATES = ("pending", "released", "exception", "rejected")
+STATES = ("pending", "released", "exception", "rejected", "closed")
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

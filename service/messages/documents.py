@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from service.messages.lifecycle_documents import InvtCancel, InvtRefund, RefundLine
+from service.messages.movement_documents import Arrival, Departure, MovementLine, WayBill
 from service.messages.records import (
     Document,
     Pii,
@@ -33,12 +34,15 @@ from service.messages.registry import Direction, Kind
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "Arrival",
+    "Departure",
     "Document",
     "Inventory",
     "InventoryLine",
     "InvtCancel",
     "InvtRefund",
     "Logistics",
+    "MovementLine",
     "Order",
     "OrderLine",
     "Payment",
@@ -48,6 +52,7 @@ __all__ = [
     "Record",
     "RefundLine",
     "Value",
+    "WayBill",
     "document_from_json",
     "field_kinds",
 ]
@@ -272,6 +277,9 @@ DOCUMENT_TYPES: dict[Kind, type[Document]] = {
     Kind.INVENTORY: Inventory,
     Kind.CANCEL: InvtCancel,
     Kind.RETURN: InvtRefund,
+    Kind.ARRIVAL: Arrival,
+    Kind.MASTER_BILL: WayBill,
+    Kind.DEPARTURE: Departure,
 }
 
 

@@ -21,6 +21,10 @@ KEY_FIELDS = {
     # ebpCode either), and an absent field is simply not in the key
     "cancel": ("invtNo", "ebpCode", "orderNo"),
     "return": ("invtNo", "ebpCode", "orderNo"),
+    # as the movement documents' ``key``: the waybills' carrier and the bill of lading
+    "arrival": ("logisticsCode", "billNo"),
+    "masterbill": ("logisticsCode", "billNo"),
+    "departure": ("logisticsCode", "billNo"),
 }
 
 

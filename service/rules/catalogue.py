@@ -66,6 +66,7 @@ class Code(StrEnum):
     MISSING_PAYMENT = "MISSING_PAYMENT"
     MISSING_LOGISTICS = "MISSING_LOGISTICS"
     MISSING_INVENTORY = "MISSING_INVENTORY"
+    MISSING_ARRIVAL = "MISSING_ARRIVAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +352,13 @@ _SPECS = (
         "超过时限仍未收到申报清单",
         "The deadline passed without the declaration list (inventory)",
     ),
+    RuleSpec(
+        Code.MISSING_ARRIVAL,
+        _E,
+        _CO,
+        "超过时限仍未收到入库明细单（运抵单）",
+        "The deadline passed without the arrival report (入库 / 运抵)",
+    ),
 )
 
 RULES: Mapping[str, RuleSpec] = MappingProxyType({spec.code.value: spec for spec in _SPECS})
@@ -364,6 +372,7 @@ MISSING_CODES: Mapping[Kind, Code] = MappingProxyType(
         Kind.PAYMENT: Code.MISSING_PAYMENT,
         Kind.LOGISTICS: Code.MISSING_LOGISTICS,
         Kind.INVENTORY: Code.MISSING_INVENTORY,
+        Kind.ARRIVAL: Code.MISSING_ARRIVAL,
     }
 )
 

@@ -264,5 +264,9 @@ def test_receipts_for_official_samples_pass_the_official_schema(
             "InvtCancelReturn": "copNo",
             "InvtRefundReturn": "copNo",
             "RefundReturn": "coElNo",
+            "DeliveryReturn": "copNo",
+            "ArrivalReturn": "billNo",
+            "WayBillReturn": "billNo",
+            "DepartureReturn": "copNo",
         }[message_type.receipt_element]
         assert echoed[key] == sent[key]
