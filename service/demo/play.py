@@ -3,7 +3,8 @@
 Documents of each consignment arrive in shuffled order, one kind per sender as in real life;
 about a third of the consignments carry one realistic mistake, a few miss a document (they
 become MISSING_* exceptions at the deadline). The manifest fills as bundles complete. Then
-some consignments are cancelled and returned (``service.demo.lifecycle_play``).
+some consignments are cancelled and returned (``service.demo.lifecycle_play``), and some
+exports arrive and depart, reaching ``closed`` (``service.demo.movement_play``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, m
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
 from service.demo.lifecycle_play import play_lifecycle
 from service.demo.mistakes import MISMATCHES, with_mistake
+from service.demo.movement_play import play_movement
 from service.messages.registry import Kind, Role
 from service.security.keys import Caller
 from service.security.provision import create_api_key
@@ -146,6 +148,7 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
         statuses.update(await play(url, keys, extra, rng))
 
     after = await play_lifecycle(url, keys, planned, rng, send_more)
+    moved = await play_movement(url, keys, planned)
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         manifest = (
             await client.get(
@@ -166,6 +169,10 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
     print("after the decisions: cancels (撤单) and returns (退货), SPEC §10")
     for done in after:
         print(f"  {done.describe()}")
+    if moved:
+        print("exports on their way: master bill, arrival (运抵), departure (离境 = 结关)")
+        for step in moved:
+            print(f"  {step.describe()}")
     if rules:
         print("rules seen: " + ", ".join(f"{code}×{n}" for code, n in rules.most_common()))
     print(
