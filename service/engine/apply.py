@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, bundle_key, document_values, waybill_point
+from service.engine.batch import BatchState, Row, bundle_key, waybill_point
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.invt_no import invt_no_for
 from service.engine.lifecycle import apply_lifecycle, is_lifecycle

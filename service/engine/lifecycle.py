@@ -30,7 +30,8 @@ from xml.sax.saxutils import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import as_utc
-from service.engine.batch import BatchState, Row, document_values
+from service.engine.batch import BatchState, Row
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import AFTER_DECISION
 from service.messages.documents import Document, Inventory, document_from_json

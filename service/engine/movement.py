@@ -30,7 +30,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, document_values
+from service.engine.batch import BatchState, Row
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle import manifest_entry
 from service.engine.receipts import decision_receipt

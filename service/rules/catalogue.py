@@ -357,7 +357,7 @@ _SPECS = (
         _E,
         _CO,
         "超过时限仍未收到入库明细单（运抵单）",
-        "The deadline passed without the arrival report (入库 / 运抵)",
+        "The deadline passed without the arrival report (delivery or arrival)",
     ),
 )
 
