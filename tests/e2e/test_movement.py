@@ -133,11 +133,14 @@ def test_import_arrival_and_the_codes(sandan: Deployment) -> None:
     assert codes(answer) == ["LIFECYCLE_UNKNOWN"]
     answer = post(sandan, departure_message([unknown]), "logistics")
     assert codes(answer) == ["LIFECYCLE_UNKNOWN"]
-    # an arrival is the site's: a platform key may not send one
+    # an arrival is the site's: a platform key may not send one, nor a departure
     response = sandan.post(arrival_message([c], SITE, bill_no="B2"), "platform")
-    assert response.status_code in (200, 403)
-    if response.status_code == 200:
-        assert response.json()["documents"][0]["status"] == "rejected"
+    assert response.status_code == 403, response.text
+    assert sandan.post(departure_message([unknown]), "agent").status_code == 403
+    # a site key acts for its own operatorCode only
+    other_site = ("9999990004", "别的监管场所")
+    answer = post(sandan, arrival_message([c], other_site, bill_no="B2"), "warehouse")
+    assert codes(answer) == ["SENDER_MISMATCH"]
 
 
 def test_departure_of_a_list_not_released_is_recorded_not_closed(sandan: Deployment) -> None:
