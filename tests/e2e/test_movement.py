@@ -25,6 +25,7 @@ from service.messages.registry import BUNDLE_KINDS, Kind
 from tests.e2e.conftest import SENDER_OF, Deployment, KeySpec, deploy, fresh
 from tests.e2e.test_lifecycle import post
 from tests.e2e.test_receipts import receipts
+from tests.e2e.web import session_with
 from tests.messages.builders import cancel_for, refund_for, serialize
 from tests.messages.samples import BROKEN_SAMPLES, repaired, sample
 
@@ -91,6 +92,14 @@ def test_a_9610_export_from_order_to_closed(sandan: Deployment) -> None:
     assert {h["event"] for h in bundle["history"]} >= {"movement", "decision"}
     assert sandan.bundle_json(other.key)["state"] == "released"
     assert [e["decision"] for e in sandan.entries_for(c.key)] == ["release", "close"]
+    # the review UI: the bundle page shows the bill and both times, the history the events;
+    # the queue filters the closed ones
+    with session_with(sandan, sandan.keys["operator"]) as (client, _):
+        page = client.get(f"/review/bundles/{c.key[0]}/{c.key[1]}", params={"lang": "en"}).text
+        assert f'id="bill-no">{bill}<' in page and 'id="arrived-at"' in page
+        assert 'id="departed-at"' in page and "Departed (departure report)" in page
+        closed = client.get("/review", params={"state": "closed", "lang": "en"}).text
+        assert c.key[1] in closed and other.key[1] not in closed
     # the agent's feed: 120, 800 放行, then 899 结关 for the list
     mine = [(r["messageType"], r["returnStatus"]) for r in all_receipts(sandan, "agent")]
     assert ("CEB604Message", "899") in mine
