@@ -41,6 +41,8 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB625Message",
         "CEB624Message",
         "CEB626Message",
+        "CEB711Message",
+        "CEB712Message",
     ),
     "export": (
         "CEB303Message",
@@ -58,6 +60,12 @@ SIDES: dict[str, tuple[str, ...]] = {
         "CEB701Message",
         "CEB702Message",
         "CEB792Message",
+        "CEB507Message",
+        "CEB508Message",
+        "CEB607Message",
+        "CEB608Message",
+        "CEB509Message",
+        "CEB510Message",
     ),
 }
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from service.messages.registry import BUNDLE_KINDS
+from service.messages.registry import BUNDLE_KINDS, Kind
 
 DEVELOPMENT_PII_KEY = "sandan-development-pii-key-change-me"
 DEVELOPMENT_SESSION_SECRET = "sandan-development-session-secret-change-me"
@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 30
     # Bundles handled per sweeper transaction.
     sweep_batch_size: int = 200
-    # Documents each regime needs, keyed by direction + regime code ("I9610", "E9710", ...).
+    # Documents each regime needs, keyed by direction + regime code ("I9610", "E9710", ...);
+    # a set may also name "arrival": the release then waits for the 入库 / 运抵 report.
     required_sets: Annotated[dict[str, list[str]], NoDecode] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_REQUIRED_SETS.items()}
     )
@@ -246,7 +247,8 @@ class Settings(BaseSettings):
     @field_validator("required_sets", mode="after")
     @classmethod
     def _known_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        kinds = {kind.value for kind in BUNDLE_KINDS}
+        # the bundle's documents, and its arrival (SPEC §10; not in the defaults)
+        kinds = {kind.value for kind in BUNDLE_KINDS} | {Kind.ARRIVAL.value}
         for regime, needed in value.items():
             unknown = set(needed) - kinds
             if unknown:

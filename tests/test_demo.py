@@ -85,7 +85,11 @@ def test_demo_fills_the_manifest(tmp_path: Path) -> None:
                 assert mix[(regime, decision)] > 0, (regime, decision, dict(mix))
         # the engine decides; the platform's key cancels (for its ebc), the agent's declares
         # the returns: a lifecycle entry is `by` the sending key's code
-        by = {"cancel": {DEMO_PARTIES.platform.code}, "return": {DEMO_PARTIES.agent.code}}
+        by = {
+            "cancel": {DEMO_PARTIES.platform.code},
+            "return": {DEMO_PARTIES.agent.code},
+            "close": {DEMO_PARTIES.carrier.code},  # the carrier's departure closes
+        }
         for e in entries:
             assert e["by"] in by.get(e["decision"], {"engine"}), e
         # an exception always says why
@@ -94,6 +98,12 @@ def test_demo_fills_the_manifest(tmp_path: Path) -> None:
                 assert e["rules"], e
 
         lifecycle_played_as_printed(deployment, out, keys["operator"], entries)
+        # exports that departed are closed (结关), and the demo says so
+        closed = {(e["ebpCode"], e["orderNo"]) for e in entries if e["decision"] == "close"}
+        assert closed, out
+        assert out.count(" now closed") >= len(closed), out
+        for key in closed:
+            assert deployment.bundle_json(key)["state"] == "closed"
         summary_played_as_printed(deployment, out, keys["operator"], entries)
 
 
@@ -116,7 +126,7 @@ def summary_played_as_printed(
         for e in entries
         if e["direction"] == "E"
         and e["regime"] in ("9610", "1210")
-        and last[e["invtNo"]] == "release"
+        and last[e["invtNo"]] in ("release", "close")
     }
     assert set(summary["inventories"]) == exported
 

@@ -1,7 +1,7 @@
 """export summary (汇总申报, SPEC §10): summaries and the inventories each holds
 
 Revision ID: 0007
-Revises: 0005 (re-chained onto 0006 when the arrival/departure work merges)
+Revises: 0006 (re-chained onto 0006 when the arrival/departure work merges)
 Create Date: 2026-12-03 15:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

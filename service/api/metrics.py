@@ -16,7 +16,7 @@ from service.store import bundles
 from service.store import review as review_store
 
 router = APIRouter(tags=["operations"])
-STATES = ("pending", "released", "exception", "rejected")
+STATES = ("pending", "released", "exception", "rejected", "closed")
 
 
 _EXAMPLE = """# HELP sandan_documents_total Documents answered by ingest, by kind, status and code

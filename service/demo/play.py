@@ -3,7 +3,8 @@
 Documents of each consignment arrive in shuffled order, one kind per sender as in real life;
 about a third of the consignments carry one realistic mistake, a few miss a document (they
 become MISSING_* exceptions at the deadline). The manifest fills as bundles complete. Then
-some consignments are cancelled and returned (``service.demo.lifecycle_play``).
+some consignments are cancelled and returned (``service.demo.lifecycle_play``), and some
+exports arrive and depart, reaching ``closed`` (``service.demo.movement_play``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, m
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
 from service.demo.lifecycle_play import play_lifecycle
 from service.demo.mistakes import MISMATCHES, with_mistake
+from service.demo.movement_play import play_movement
 from service.demo.summary_play import play_summary
 from service.messages.registry import Kind, Role
 from service.security.keys import Caller
@@ -148,6 +150,7 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
 
     after = await play_lifecycle(url, keys, planned, rng, send_more)
     summary = await play_summary(url, keys)
+    moved = await play_movement(url, keys, planned)
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         manifest = (
             await client.get(
@@ -175,6 +178,10 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
             f"  curl -s -H 'Authorization: Bearer {keys['platform']}' "
             f"'{url}/v1/summaries/{summary.sum_no}'"
         )
+    if moved:
+        print("exports on their way: master bill, arrival (运抵), departure (离境 = 结关)")
+        for step in moved:
+            print(f"  {step.describe()}")
     if rules:
         print("rules seen: " + ", ".join(f"{code}×{n}" for code, n in rules.most_common()))
     print(

@@ -14,11 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, bundle_key, document_values, waybill_point
+from service.engine.batch import BatchState, Row, bundle_key, waybill_point
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.invt_no import invt_no_for
 from service.engine.lifecycle import apply_lifecycle, is_lifecycle
 from service.engine.lifecycle_writes import AFTER_DECISION
+from service.engine.movement import apply_movement, is_movement, pick_up_arrival
+from service.engine.movement_keys import movement_points
 from service.engine.summary import apply_summary, is_summary, replayed_sum_no
 from service.messages.documents import Inventory, Logistics
 from service.messages.registry import Direction
@@ -41,6 +44,8 @@ def meeting_points(inc: IncomingDocument) -> list[str]:
         points.append(f"order:{order_no}")
     if isinstance(doc, Logistics | Inventory):
         points.append(waybill_point((doc.logisticsCode, doc.logisticsNo)))
+    elif not points:
+        points = movement_points(inc)
     return points
 
 
@@ -72,6 +77,8 @@ async def apply_document(
         return await apply_lifecycle(conn, sender, inc, state)
     if is_summary(inc):
         return await apply_summary(conn, sender, inc, state)
+    if is_movement(inc):
+        return await apply_movement(conn, sender, inc, state)
 
     bundle = await _bundle_for(conn, inc, state)
     if bundle is not None and bundle["state"] == "cancelled":
@@ -227,6 +234,7 @@ async def _touch(
         state.name_waybill(bundle, (doc.logisticsCode, doc.logisticsNo) if named else None)
         if named:
             claimed += await _claim_named_waybill(conn, bundle, doc, state)
+            pick_up_arrival(bundle, doc, state)
         if named and bundle["invt_no"] is None:
             number = invt_no_for(doc.customsCode, doc.direction, state.now, bundle_id)
             state.change_bundle(bundle, invt_no=number)

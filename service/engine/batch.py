@@ -23,6 +23,7 @@ from service.engine import decoded
 from service.engine.decide import chosen_rows
 from service.engine.incoming import IncomingDocument
 from service.engine.lifecycle_writes import LifecycleWrites, Windows
+from service.engine.movement_keys import MovementReads, movement_names, read_arrivals
 from service.messages.documents import Document, Inventory, Logistics
 from service.messages.registry import Kind
 from service.store import bundles, documents
@@ -56,35 +57,6 @@ def invt_no_named(inc: IncomingDocument) -> str | None:
     if doc.kind not in _BY_INVT_NO:
         return None
     return getattr(doc, "invtNo", None)
-
-
-def document_values(sender: str, inc: IncomingDocument, now: datetime, **values: Any) -> Row:
-    """A new ``documents`` row for ``inc`` sent by ``sender``: its keys as the document names
-    them, accepted (``120``) at ``now``; ``values`` set the rest (``bundle_id``, ``status``)
-    or replace what the document says."""
-    doc = inc.document
-    return {
-        "sender": sender,
-        "kind": doc.kind.value,
-        "guid": doc.guid,
-        "digest": inc.digest,
-        "direction": doc.direction.value,
-        "message_type": inc.message_type.root,
-        "message_guid": inc.message_guid,
-        "app_type": doc.appType,
-        "app_time": doc.appTime,
-        "ebp_code": getattr(doc, "ebpCode", None),
-        "order_no": getattr(doc, "orderNo", None),
-        "logistics_code": getattr(doc, "logisticsCode", None),
-        "logistics_no": getattr(doc, "logisticsNo", None),
-        "data": doc.to_json(),
-        "raw_xml": inc.raw_xml,
-        "signature": inc.signature,
-        "signature_serial": inc.signature_serial,
-        "return_status": "120",
-        "received_at": now,
-        **values,
-    }
 
 
 def waybill_key(inc: IncomingDocument) -> WaybillKey | None:
@@ -149,6 +121,7 @@ class BatchState:
     windows: Windows = field(default_factory=Windows)
     lifecycle: LifecycleWrites = field(default_factory=LifecycleWrites)
     returns: dict[int, list[Row]] = field(default_factory=dict)
+    movement: MovementReads = field(default_factory=MovementReads)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -157,15 +130,24 @@ class BatchState:
     ) -> None:
         keys = [k for inc in incoming if (k := bundle_key(inc)) is not None]
         invt_nos = [n for inc in incoming if (n := invt_no_named(inc))]
+        moving = movement_names(incoming)
+        if moving is not None:
+            invt_nos += moving.invt_nos
         # an invtNo never moves to another bundle: read before the locks, then locked with
-        # the bundles the batch names
+        # the bundles the batch names (a billNo is held by its advisory lock meanwhile)
         invt_keys = await bundles.keys_by_invt_no(conn, invt_nos) if invt_nos else {}
+        bills = await bundles.keys_by_bill_no(conn, moving.bill_nos) if moving else {}
+        billed = [key for found in bills.values() for key in found]
         self.bundles = await bundles.ensure(
-            conn, keys + list(invt_keys.values()), self.now, self.deadline
+            conn, keys + list(invt_keys.values()) + billed, self.now, self.deadline
         )
         self.by_invt_no = {no: self.bundles[key] for no, key in invt_keys.items()}
+        self.movement.by_bill_no = {b: [self.bundles[k] for k in ks] for b, ks in bills.items()}
         ids = sorted(int(b["id"]) for b in self.bundles.values())
-        numbers = sorted({k for inc in incoming if (k := waybill_key(inc)) is not None})
+        numbers = sorted(
+            {k for inc in incoming if (k := waybill_key(inc)) is not None}
+            | (moving.numbers if moving else set())
+        )
         order_nos = sorted({order_no for _, order_no in self.bundles})
         guids = [
             (sender, inc.document.kind.value, inc.document.guid)
@@ -187,6 +169,7 @@ class BatchState:
             if row["direction"] == "I" and row["order_no"] in wanted_orders:
                 self.waiting.setdefault(row["order_no"], []).append(row)
         await self._hold_related(conn, incoming, numbers, order_nos, seen.values())
+        self.movement.arrivals = await read_arrivals(conn, incoming, self.waybills, moving)
 
     async def _waiting_held(
         self,

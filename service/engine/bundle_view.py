@@ -26,6 +26,9 @@ _DETAIL_KEYS_SHOWN = (
     "reason",
     "stateBefore",
     "value",
+    "billNo",
+    "before",
+    "closed",
 )
 
 
@@ -129,6 +132,9 @@ async def load_bundle(
         "deadline": iso(bundle["deadline_at"]),
         "decidedAt": iso(bundle["decided_at"]),
         "cancelledAt": iso(bundle["cancelled_at"]),
+        "arrivedAt": iso(bundle["arrived_at"]),
+        "departedAt": iso(bundle["departed_at"]),
+        "billNo": bundle["bill_no"],
         "returns": [
             return_json(r) for r in (await returns.for_bundles(conn, [bundle["id"]]))[bundle["id"]]
         ],

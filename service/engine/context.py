@@ -9,7 +9,11 @@ from service.rules.bundle import RuleContext
 
 
 def rule_context(
-    settings: Settings, *, buyer_year_total: Decimal, deadline_passed: bool
+    settings: Settings,
+    *,
+    buyer_year_total: Decimal,
+    deadline_passed: bool,
+    arrived: bool = False,
 ) -> RuleContext:
     return RuleContext(
         single_limit=settings.single_limit_cny,
@@ -20,4 +24,5 @@ def rule_context(
         required_sets=settings.required_sets,
         buyer_year_total=buyer_year_total,
         deadline_passed=deadline_passed,
+        arrived=arrived,
     )

@@ -155,6 +155,7 @@ async def decide_many(
     if lifecycle is not None:
         for bundle, entry in lifecycle.entries:
             plan.decisions.append(_Pending(bundle, _lifecycle_entry(bundle, entry), []))
+        plan.receipts += lifecycle.receipts
     if not ids:
         await advisory_locks(conn, (f"ledger:{buyer}:{year}" for buyer, year in refunds))
         plan.ledger.update(refunds)
@@ -286,7 +287,12 @@ def _judge(
     if released and bundle["ledger_amount"] is not None:
         year_total -= bundle["ledger_amount"]  # its own release is already in the total
     deadline_passed = plan.now >= as_utc(bundle["deadline_at"])
-    ctx = rule_context(settings, buyer_year_total=year_total, deadline_passed=deadline_passed)
+    ctx = rule_context(
+        settings,
+        buyer_year_total=year_total,
+        deadline_passed=deadline_passed,
+        arrived=bundle.get("arrived_at") is not None,
+    )
     result = evaluate(docs, ctx)
     values = _summary(result, docs)
     plan.saves.append((bundle["id"], values))

@@ -30,7 +30,8 @@ from xml.sax.saxutils import escape
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.clock import as_utc
-from service.engine.batch import BatchState, Row, document_values
+from service.engine.batch import BatchState, Row
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.lifecycle_writes import AFTER_DECISION
 from service.messages.documents import Document, Inventory, document_from_json
@@ -73,14 +74,14 @@ async def apply_lifecycle(
         refusal = await _cancel_refusal(conn, bundle, state)
         if refusal:
             return Outcome.rejected("CANCEL_TOO_LATE", f"invtNo {invt_no}: {refusal}")
-        row = _store(sender, inc, bundle, state)
+        row = store_applied(sender, inc, bundle, state)
         _cancel(bundle, doc, row, state, sender)
     else:
         inventory = await _inventory_of(conn, state, bundle)
         judged = await _judge_return(conn, bundle, doc, inventory, state)
         if isinstance(judged, Outcome):
             return judged
-        row = _store(sender, inc, bundle, state)
+        row = store_applied(sender, inc, bundle, state)
         await _return(conn, bundle, doc, row, judged, inventory, state, sender)
     return Outcome.accepted_with(invt_no)
 
@@ -118,7 +119,7 @@ def _released_at(bundle: Row) -> datetime | None:
 
 
 async def _cancel_refusal(conn: AsyncConnection, bundle: Row, state: BatchState) -> str | None:
-    if bundle["state"] == "closed":
+    if bundle["state"] == "closed" or bundle.get("departed_at") is not None:
         return "the goods have departed (离境)"
     if bundle["state"] not in _RELEASED or bundle["direction"] == Direction.EXPORT.value:
         # pending, exception, rejected: cancelled before any release; an export list until
@@ -232,7 +233,7 @@ async def _add_return(
 # --- the effects -----------------------------------------------------------------------
 
 
-def _store(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -> Row:
+def store_applied(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -> Row:
     doc = inc.document
     values = document_values(
         sender,
@@ -253,7 +254,7 @@ def _store(sender: str, inc: IncomingDocument, bundle: Row, state: BatchState) -
     return state.add_document(values, doc)
 
 
-def _event(bundle: Row, row: Row, state: BatchState, detail: dict[str, Any]) -> None:
+def record_event(bundle: Row, row: Row, state: BatchState, detail: dict[str, Any]) -> None:
     version = state.bump(bundle)
     state.record_document(int(bundle["id"]), version, "lifecycle", detail, row)
 
@@ -266,14 +267,14 @@ def _cancel(bundle: Row, doc: Document, row: Row, state: BatchState, sender: str
         if given:
             changes["ledger_amount"] = Decimal(bundle["ledger_amount"]) - given
     reason = scrub(str(getattr(doc, "reason", "") or "")) or None
-    _event(
+    record_event(
         bundle,
         row,
         state,
         {"kind": "cancel", "guid": doc.guid, "stateBefore": bundle["state"], "reason": reason},
     )
     state.change_bundle(bundle, **changes)
-    writes.entries.append((bundle, _entry(bundle, "cancel", state.now, sender, reason)))
+    writes.entries.append((bundle, manifest_entry(bundle, "cancel", state.now, sender, reason)))
 
 
 async def _return(
@@ -310,13 +311,17 @@ async def _return(
         changes["state"] = "returned"
     reason = scrub(str(getattr(doc, "reason", "") or "")) or None
     detail = {"kind": "return", "guid": doc.guid, "value": str(value), "reason": reason}
-    _event(bundle, row, state, detail)
+    record_event(bundle, row, state, detail)
     if changes:
         state.change_bundle(bundle, **changes)
-    state.lifecycle.entries.append((bundle, _entry(bundle, "return", state.now, sender, reason)))
+    state.lifecycle.entries.append(
+        (bundle, manifest_entry(bundle, "return", state.now, sender, reason))
+    )
 
 
-def _entry(bundle: Row, decision: str, now: datetime, sender: str, reason: str | None) -> Row:
+def manifest_entry(
+    bundle: Row, decision: str, now: datetime, sender: str, reason: str | None
+) -> Row:
     """The manifest entry of a lifecycle effect, shaped like the engine's decisions."""
     return {
         "bundle_id": bundle["id"],

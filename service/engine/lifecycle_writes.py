@@ -25,9 +25,12 @@ class Windows:
 @dataclass(slots=True)
 class LifecycleWrites:
     """What the batch's lifecycle documents leave for the deciding step to write with the
-    decisions: manifest entries (with the bundle row they are about) and ledger refunds."""
+    decisions: manifest entries (with the bundle row they are about), ledger refunds and
+    decision receipts."""
 
     entries: list[tuple[Row, Row]] = field(default_factory=list)
+    # decision receipts they cause (a departure's 899 结关), issued with the decisions'
+    receipts: list[Row] = field(default_factory=list)
     ledger: dict[tuple[str, int], Decimal] = field(default_factory=dict)
 
     def refund(self, bundle: Row, amount: Decimal) -> Decimal:

@@ -10,7 +10,8 @@ so a receipt exists exactly when its cause committed:
   batch for their receipt only; their document is never stored. An accepted cancel or return
   is applied in the same transaction, so its ``399`` 审结 follows its ``120`` at once.
 - **decision receipts** (CEB622 / CEB604) to the sender of the bundle's inventory: ``800``
-  放行 on a release, ``100`` 退单 on an exception, by the engine or by an operator.
+  放行 on a release, ``100`` 退单 on an exception, by the engine or by an operator; ``899``
+  结关 when a departure closes an export list.
 
 A row keeps the head fields the receipt echoes, not its XML: the CEB message is rendered when
 the feed is read (``queue.receipts``), off the intake path.
@@ -39,6 +40,7 @@ Row = dict[str, Any]
 
 RETURN_RELEASED = "800"
 RETURN_CONCLUDED = "399"
+RETURN_CLOSED = "899"
 # Documents applied with their acceptance (SPEC §10): their receipts say 120, then 399.
 _APPLIED_AT_ONCE = frozenset({Kind.CANCEL, Kind.RETURN, Kind.SUMMARY})
 # A receipt row's echoed values are cut here: the receipt layouts take 60 at most, and a
@@ -170,13 +172,16 @@ def decision_receipt(
     operator: bool = False,
 ) -> Row | None:
     """The receipt a decision gives the inventory's ``sender``: ``800`` for a release, ``100``
-    for an exception or a reject (naming the rules); None for any other decision."""
+    for an exception or a reject (naming the rules), ``899`` for a departure's close; None
+    for any other decision."""
     named = f": {', '.join(rules)}" if rules else ""
     by = " (人工审核 operator)" if operator else ""
     if decision == "release":
         status, info = RETURN_RELEASED, f"{STATUS_TEXT[RETURN_RELEASED]} released{by}{named}"
     elif decision in ("exception", "reject"):
         status, info = RETURN_REJECTED, f"{STATUS_TEXT[RETURN_REJECTED]}{by}{named}"
+    elif decision == "close":
+        status, info = RETURN_CLOSED, f"{STATUS_TEXT[RETURN_CLOSED]} closed (离境 departed)"
     else:
         return None
     item = ReceiptItem.from_document(inventory, status, info)

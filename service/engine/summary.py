@@ -28,7 +28,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.engine.batch import BatchState, Row, document_values
+from service.engine.batch import BatchState, Row
+from service.engine.document_rows import document_values
 from service.engine.incoming import IncomingDocument, Outcome
 from service.engine.sum_no import sum_no_for
 from service.engine.summary_groups import Grouping, group

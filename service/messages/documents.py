@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from service.messages.lifecycle_documents import InvtCancel, InvtRefund, RefundLine
+from service.messages.movement_documents import Arrival, Departure, MovementLine, WayBill
 from service.messages.records import (
     Document,
     Pii,
@@ -34,12 +35,15 @@ from service.messages.summary_documents import SummaryApply, SummaryApplyLine
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "Arrival",
+    "Departure",
     "Document",
     "Inventory",
     "InventoryLine",
     "InvtCancel",
     "InvtRefund",
     "Logistics",
+    "MovementLine",
     "Order",
     "OrderLine",
     "Payment",
@@ -51,6 +55,7 @@ __all__ = [
     "SummaryApply",
     "SummaryApplyLine",
     "Value",
+    "WayBill",
     "document_from_json",
     "field_kinds",
 ]
@@ -276,6 +281,9 @@ DOCUMENT_TYPES: dict[Kind, type[Document]] = {
     Kind.CANCEL: InvtCancel,
     Kind.RETURN: InvtRefund,
     Kind.SUMMARY: SummaryApply,
+    Kind.ARRIVAL: Arrival,
+    Kind.MASTER_BILL: WayBill,
+    Kind.DEPARTURE: Departure,
 }
 
 

@@ -23,6 +23,10 @@ KEY_FIELDS = {
     "return": ("invtNo", "ebpCode", "orderNo"),
     # as ``SummaryApply.key``; the answer adds the sumNo Sandan gives it
     "summary": ("ebcCode", "copNo"),
+    # as the movement documents' ``key``: the waybills' carrier and the bill of lading
+    "arrival": ("logisticsCode", "billNo"),
+    "masterbill": ("logisticsCode", "billNo"),
+    "departure": ("logisticsCode", "billNo"),
 }
 
 

@@ -64,6 +64,9 @@ class _Field:
     length: int | None = None  # fixed length
     min_length: int = 0
     required: bool = True
+    # an xs:int: a value that is not digits is unusable, and ``default`` stands in
+    digits: bool = False
+    default: str | None = None
 
 
 def _code(name: str, min_length: int = 1, required: bool = True) -> _Field:
@@ -81,6 +84,10 @@ _IMPORT_LIFECYCLE = (
     _Field("preNo", length=18),
     _Field("invtNo", length=18, required=False),
 )
+
+# The movement receipts' message sequence number (an xs:int, required): a message is 1 of 1
+# unless the document says otherwise.
+_MSG_SEQ_NO = _Field("msgSeqNo", 10, min_length=1, digits=True, default="1")
 
 # Receipt element children between guid and returnStatus, as the official schemas declare them.
 _LAYOUTS: dict[tuple[Direction, Kind], tuple[_Field, ...]] = {
@@ -156,6 +163,36 @@ _LAYOUTS: dict[tuple[Direction, Kind], tuple[_Field, ...]] = {
         _Field("preNo", length=18),
         _Field("sumNo", length=18, required=False),
         _Field("msgSeqNo", 9, min_length=1),
+    ),
+    # CEB712 DeliveryReturn, CEB508 ArrivalReturn, CEB608 WayBillReturn, CEB510 DepartureReturn
+    (Direction.IMPORT, Kind.ARRIVAL): (
+        _Field("customsCode", length=4, required=False),
+        _code("operatorCode", required=False),
+        _Field("copNo", 20, required=False),
+        _Field("preNo", length=18),
+        _Field("rkdNo", 18, required=False),
+    ),
+    (Direction.EXPORT, Kind.ARRIVAL): (
+        _code("operatorCode", 0),
+        _code("logisticsCode", 0),
+        _Field("preNo", length=18),
+        _Field("copNo", 30),
+        _Field("billNo", 37),
+        _MSG_SEQ_NO,
+    ),
+    (Direction.EXPORT, Kind.MASTER_BILL): (
+        _code("agentCode", 0),
+        _code("logisticsCode", 0),
+        _Field("copNo", 30),
+        _Field("preNo", length=18),
+        _Field("billNo", 37),
+        _MSG_SEQ_NO,
+    ),
+    (Direction.EXPORT, Kind.DEPARTURE): (
+        _code("logisticsCode", 0),
+        _Field("copNo", 30),
+        _Field("preNo", length=18),
+        _MSG_SEQ_NO,
     ),
 }
 
@@ -237,8 +274,12 @@ def _fit(spec: _Field, item: ReceiptItem) -> str | None:
     if spec.max_length is not None:
         value = value[: spec.max_length]
     usable = len(value) >= spec.min_length and (spec.length is None or len(value) == spec.length)
+    if usable and spec.digits and not value.isdigit():
+        usable = False
     if usable:
         return value
+    if spec.default is not None:
+        return spec.default
     if not spec.required:
         return None
     if spec.length not in (None, len(MISSING)):

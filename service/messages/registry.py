@@ -5,7 +5,9 @@ element with the business fields and, for orders, inventories and returns, repea
 elements.
 
 Four kinds make up a bundle (``BUNDLE_KINDS``); cancels and returns (SPEC §10) name a bundle
-by its invtNo and are never one of its documents; a summary (CEB701) names many by invtNo.
+by its invtNo and are never one of its documents, nor are the movement documents (arrivals,
+master bills, departures), which name bundles by waybill number, bill number or invtNo; a
+summary (CEB701) names many by invtNo.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class Kind(StrEnum):
     RETURN = "return"
     # 汇总申请单 (SPEC §10): names released export lists by invtNo, never one bundle's
     SUMMARY = "summary"
+    # physical movement (SPEC §10): 入库明细单 / 运抵单, 清单总分单, 离境单
+    ARRIVAL = "arrival"
+    MASTER_BILL = "masterbill"
+    DEPARTURE = "departure"
 
 
 # The documents of a bundle, in the order rules and views list them. Iterate this, never
@@ -78,10 +84,14 @@ class MessageType:
 
 # The official schema requires ds:Signature on CEB621, 623, 625 (and 711); Sandan treats the
 # export list CEB603 alike. The export cancel and return (CEB605, CEB213) have it optional.
-MUST_BE_SIGNED = frozenset({"CEB621Message", "CEB623Message", "CEB625Message", "CEB603Message"})
+MUST_BE_SIGNED = frozenset(
+    {"CEB621Message", "CEB623Message", "CEB625Message", "CEB603Message", "CEB711Message"}
+)
 
 _SENDS_ORDERS = frozenset({Role.PLATFORM})
 _SENDS_INVENTORIES = frozenset({Role.PLATFORM, Role.AGENT})
+# The supervised site's operator (a carrier running it, or the warehouse) reports arrivals.
+_SENDS_ARRIVALS = frozenset({Role.LOGISTICS, Role.WAREHOUSE})
 
 MESSAGE_TYPES: dict[str, MessageType] = {
     t.root: t
@@ -163,6 +173,20 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "InvtRefundReturn",
             _SENDS_INVENTORIES,
             ("agentCode", "ebcCode"),
+        ),
+        # 入库明细单: one Delivery a message, 1..n lines, by the supervised site's operator.
+        MessageType(
+            "CEB711Message",
+            Kind.ARRIVAL,
+            Direction.IMPORT,
+            "import",
+            "Delivery",
+            "DeliveryHead",
+            "DeliveryList",
+            "CEB712Message",
+            "DeliveryReturn",
+            _SENDS_ARRIVALS,
+            ("operatorCode",),
         ),
         MessageType(
             "CEB303Message",
@@ -257,6 +281,48 @@ MESSAGE_TYPES: dict[str, MessageType] = {
             "SummaryReturn",
             _SENDS_INVENTORIES,
             ("agentCode", "ebcCode"),
+        ),
+        # 运抵单: 0..n lines; none means every consignment of the head's billNo.
+        MessageType(
+            "CEB507Message",
+            Kind.ARRIVAL,
+            Direction.EXPORT,
+            "export",
+            "Arrival",
+            "ArrivalHead",
+            "ArrivalList",
+            "CEB508Message",
+            "ArrivalReturn",
+            _SENDS_ARRIVALS,
+            ("operatorCode",),
+        ),
+        # 清单总分单: the declaration agent ties export lists to one bill of lading.
+        MessageType(
+            "CEB607Message",
+            Kind.MASTER_BILL,
+            Direction.EXPORT,
+            "export",
+            "WayBill",
+            "WayBillHead",
+            "WayBillList",
+            "CEB608Message",
+            "WayBillReturn",
+            _SENDS_INVENTORIES,
+            ("agentCode",),
+        ),
+        # 离境单: by the carrier, closing (结关) the released lists its lines name.
+        MessageType(
+            "CEB509Message",
+            Kind.DEPARTURE,
+            Direction.EXPORT,
+            "export",
+            "Departure",
+            "DepartureHead",
+            "DepartureList",
+            "CEB510Message",
+            "DepartureReturn",
+            frozenset({Role.LOGISTICS}),
+            ("logisticsCode",),
         ),
     )
 }

@@ -60,3 +60,6 @@ class RuleContext:
     buyer_year_total: Decimal
     # Whether the bundle's deadline has passed: missing documents become MISSING_* errors.
     deadline_passed: bool
+    # Whether the consignment's arrival (入库 / 运抵) was reported: a regime whose required
+    # set names ``arrival`` waits for it (SPEC §10).
+    arrived: bool = False

@@ -69,6 +69,7 @@ class Code(StrEnum):
     MISSING_PAYMENT = "MISSING_PAYMENT"
     MISSING_LOGISTICS = "MISSING_LOGISTICS"
     MISSING_INVENTORY = "MISSING_INVENTORY"
+    MISSING_ARRIVAL = "MISSING_ARRIVAL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +376,13 @@ _SPECS = (
         "超过时限仍未收到申报清单",
         "The deadline passed without the declaration list (inventory)",
     ),
+    RuleSpec(
+        Code.MISSING_ARRIVAL,
+        _E,
+        _CO,
+        "超过时限仍未收到入库明细单（运抵单）",
+        "The deadline passed without the arrival report (delivery or arrival)",
+    ),
 )
 
 RULES: Mapping[str, RuleSpec] = MappingProxyType({spec.code.value: spec for spec in _SPECS})
@@ -388,6 +396,7 @@ MISSING_CODES: Mapping[Kind, Code] = MappingProxyType(
         Kind.PAYMENT: Code.MISSING_PAYMENT,
         Kind.LOGISTICS: Code.MISSING_LOGISTICS,
         Kind.INVENTORY: Code.MISSING_INVENTORY,
+        Kind.ARRIVAL: Code.MISSING_ARRIVAL,
     }
 )
 

@@ -81,7 +81,8 @@ class Outcome(StrEnum):
 class Evaluation:
     regime: RegimeView
     required: frozenset[Kind]
-    # Required kinds not present, in BUNDLE_KINDS order (order, payment, logistics, inventory).
+    # Required kinds not present, in BUNDLE_KINDS order (order, payment, logistics, inventory),
+    # then arrival when the regime's set names it.
     missing: tuple[Kind, ...]
     findings: tuple[Finding, ...]
     outcome: Outcome
@@ -89,6 +90,12 @@ class Evaluation:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(f.code for f in self.findings)
+
+
+# The kinds a required set may name, in the order missing ones are listed: the bundle's
+# documents, then its arrival (SPEC §10).
+_REQUIRABLE = (*BUNDLE_KINDS, Kind.ARRIVAL)
+_ARRIVED = frozenset({Kind.ARRIVAL})
 
 
 def missing_findings(missing: tuple[Kind, ...], view: RegimeView) -> list[Finding]:
@@ -104,8 +111,8 @@ def missing_findings(missing: tuple[Kind, ...], view: RegimeView) -> list[Findin
 def evaluate(docs: BundleDocuments, ctx: RuleContext) -> Evaluation:
     view = classify(docs)
     required = required_kinds(view, ctx.required_sets)
-    present = docs.present()
-    missing = tuple(kind for kind in BUNDLE_KINDS if kind in required and kind not in present)
+    present = docs.present() | (_ARRIVED if ctx.arrived else frozenset())
+    missing = tuple(kind for kind in _REQUIRABLE if kind in required and kind not in present)
     found = [f for check in CHECKS.values() if (f := check(docs, ctx, view)) is not None]
     if missing and ctx.deadline_passed:
         found.extend(missing_findings(missing, view))

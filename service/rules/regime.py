@@ -154,14 +154,19 @@ def required_kinds(view: RegimeView, required_sets: Mapping[str, Sequence[str]])
 
     Looked up by the effective regime ("I9610"). With no regime (no documents) or no configured
     set for it, all four kinds are required: an unknown case must never be released early.
-    A name in the configuration that is not a bundle document kind (a lifecycle kind such as
-    ``cancel`` is not one) raises ``ValueError``.
+    Besides the bundle's document kinds a set may name ``arrival`` (SPEC §10: the release
+    waits for the consignment's 入库 / 运抵); any other name (a lifecycle kind such as
+    ``cancel``) raises ``ValueError``.
     """
     regime = view.regime
     names = required_sets.get(regime.value) if regime is not None else None
     if names is None:
         return frozenset(BUNDLE_KINDS)
     kinds = frozenset(Kind(name) for name in names)
-    if not kinds <= frozenset(BUNDLE_KINDS):
-        raise ValueError(f"not bundle document kinds: {sorted(kinds - frozenset(BUNDLE_KINDS))}")
+    if not kinds <= REQUIRABLE_KINDS:
+        raise ValueError(f"not bundle document kinds: {sorted(kinds - REQUIRABLE_KINDS)}")
     return kinds
+
+
+# What a required set may name: the bundle's documents, and its arrival.
+REQUIRABLE_KINDS = frozenset((*BUNDLE_KINDS, Kind.ARRIVAL))

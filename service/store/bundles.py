@@ -145,6 +145,22 @@ async def keys_by_invt_no(conn: AsyncConnection, invt_nos: list[str]) -> dict[st
     return {str(r[0]): (str(r[1]), str(r[2])) for r in (await conn.execute(stmt)).all()}
 
 
+async def keys_by_bill_no(
+    conn: AsyncConnection, bill_nos: list[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """billNo -> the (ebpCode, orderNo) of the bundles a master bill tied to it."""
+    wanted = sorted(set(bill_nos))
+    if not wanted:
+        return {}
+    stmt = select(bundles.c.bill_no, bundles.c.ebp_code, bundles.c.order_no).where(
+        bundles.c.bill_no.in_(wanted)
+    )
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in (await conn.execute(stmt)).all():
+        out.setdefault(str(r[0]), []).append((str(r[1]), str(r[2])))
+    return out
+
+
 async def lock_related(
     conn: AsyncConnection,
     waybills: list[tuple[str, str]],

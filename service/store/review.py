@@ -27,7 +27,7 @@ Row = dict[str, Any]
 
 # Every state a bundle can be in, in the order the queue and the dashboard list them: the
 # decision's, then the lifecycle's after it (SPEC §10).
-STATES = ("exception", "pending", "released", "rejected", "cancelled", "returned")
+STATES = ("exception", "pending", "released", "rejected", "cancelled", "returned", "closed")
 PARTY_COLUMNS = (
     bundles.c.ebp_code,
     bundles.c.ebc_code,

@@ -93,6 +93,11 @@ bundles = Table(
     # SPEC §10: the 清单编号 given when its first inventory was accepted, kept for good.
     Column("invt_no", String(18), nullable=True, unique=True),
     Column("cancelled_at", Timestamp, nullable=True),
+    # SPEC §10 movement: 入库 / 运抵 and 离境 times, and the bill of lading (提运单号) the
+    # consignment travels under: an export master bill's (CEB607), an import inventory's own
+    Column("arrived_at", Timestamp, nullable=True),
+    Column("departed_at", Timestamp, nullable=True),
+    Column("bill_no", String(37), nullable=True),
     UniqueConstraint("ebp_code", "order_no"),
     # The review queue's prefix search (store/review.py) reads order_no, inv_logistics_no and
     # invt_no by LIKE 'p%' on PostgreSQL, which a text_pattern_ops index serves whatever the
@@ -102,6 +107,7 @@ bundles = Table(
     Index(None, "invt_no", postgresql_ops={"invt_no": "text_pattern_ops"}),
     Index(None, "inv_logistics_code", "inv_logistics_no"),
     Index(None, "state", "deadline_at"),
+    Index(None, "bill_no"),
 )
 
 documents = Table(
@@ -318,6 +324,21 @@ bundle_returns = Table(
     # [{"gnum", "qty", "value"}], amounts as decimal strings
     Column("lines", JSON, nullable=False),
     Index(None, "bundle_id"),
+)
+
+waybill_arrivals = Table(
+    "waybill_arrivals",
+    metadata,
+    # SPEC §10 arrivals by waybill number, kept for the consignments not yet naming it: an
+    # inventory that comes to name the waybill later finds its arrival here. The first
+    # arrival of a number counts.
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("logistics_code", String(18), nullable=False),
+    Column("logistics_no", String(60), nullable=False),
+    Column("direction", String(1), nullable=False),
+    Column("arrived_at", Timestamp, nullable=False),
+    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
+    UniqueConstraint("logistics_code", "logistics_no", "direction"),
 )
 
 receipt_runs = Table(

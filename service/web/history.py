@@ -43,6 +43,12 @@ _DETAILS: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("reason", "why", False),
         ("guid", "guid", False),
     ),
+    "movement": (
+        ("billNo", "bill_no", False),
+        ("before", "bill_before", False),
+        ("closed", "closed_flag", False),
+        ("guid", "guid", False),
+    ),
 }
 # Codes whose words differ from what the same code means elsewhere on the page.
 _CODE_KEYS = {
@@ -54,6 +60,7 @@ _CODE_KEYS = {
     ("decision", "reject"): "reject_d",
     ("decision", "cancel"): "cancel_d",
     ("decision", "return"): "return_d",
+    ("decision", "close"): "close_d",
 }
 
 
@@ -77,8 +84,8 @@ class Event:
 
 def _label(event: Mapping[str, Any]) -> str:
     name = str(event["event"])
-    if name == "lifecycle":
-        return f"ev_lifecycle_{event.get('kind')}"
+    if name in ("lifecycle", "movement"):
+        return f"ev_{name}_{event.get('kind')}"
     return f"ev_{name}"
 
 

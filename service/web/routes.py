@@ -30,7 +30,7 @@ router = APIRouter(prefix="/review", include_in_schema=False)
 REGIMES = ("I9610", "I1210", "I1239", "E9610", "E1210", "E9710", "E9810")
 STATES = (*BUNDLE_STATES, "all")
 # The manifest decisions in the order the dashboard stacks them (SPEC §6.3, §10).
-DECISIONS = ("release", "exception", "reject", "cancel", "return")
+DECISIONS = ("release", "exception", "reject", "cancel", "return", "close")
 SEVERITIES = ("error", "warning")
 
 

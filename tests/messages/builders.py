@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 
 from lxml import etree
 
-from service.demo.compose import new_guid
+from service.demo.compose import compose, new_guid
+from service.demo.consignments import clean_import
 from service.demo.exports import clean_export
+from service.demo.movement import arrival_fields, departure_fields, master_bill_fields
 from service.demo.summary import summary_fields, summary_message
 from service.messages.registry import CEB_NS, DS_NS, MESSAGE_TYPES, Direction, Kind
 from tests.messages.lifecycle_builders import (
@@ -203,6 +205,8 @@ def document(
         return _lifecycle_document(root, guid, lines, overrides)
     if MESSAGE_TYPES[root].kind is Kind.SUMMARY:
         return _summary_document(guid, lines, overrides)
+    if MESSAGE_TYPES[root].kind in (Kind.ARRIVAL, Kind.MASTER_BILL, Kind.DEPARTURE):
+        return _movement_document(root, guid, lines, overrides)
     if root not in _SHAPES:
         return _export_document(root, guid, overrides)
     tag, head_tag, head_fields, line_tag, line_fields = _SHAPES[root]
@@ -277,6 +281,43 @@ def _summary_document(guid: str, lines: int, overrides: Mapping[str, str | None]
     element = message.find(C + "SummaryApply")
     assert element is not None
     return element
+
+
+def _movement_document(
+    root: str, guid: str, lines: int, overrides: Mapping[str, str | None]
+) -> etree._Element:
+    """An arrival, master bill or departure of the demo's clean consignments (``lines`` of
+    them, 9610 exports, or imports for CEB711)."""
+    message_type = MESSAGE_TYPES[root]
+    if message_type.direction is Direction.IMPORT:
+        consignments = [
+            clean_import(random.Random(n), n, regime="9610") for n in range(1, max(lines, 1) + 1)
+        ]
+    else:
+        consignments = [
+            clean_export(random.Random(n), n, regime="9610") for n in range(1, max(lines, 1) + 1)
+        ]
+    operator = ("1105910159", "示例监管场所")
+    if message_type.kind is Kind.ARRIVAL:
+        head, rows = arrival_fields(
+            consignments, operator, direction=message_type.direction, bill_no="B00024204001"
+        )
+    elif message_type.kind is Kind.MASTER_BILL:
+        numbers = {c.key: EXPORT_INVT_NO for c in consignments}
+        head, rows = master_bill_fields(consignments, numbers, operator, bill_no="B00024204001")
+    else:
+        head, rows = departure_fields(consignments, bill_no="B00024204001")
+    head["guid"] = guid
+    rows = rows[:lines]
+    for name, value in overrides.items():
+        if name not in head:
+            raise KeyError(f"{name} is not in the demo {message_type.document}")
+        if value is None:
+            del head[name]
+        else:
+            head[name] = value
+    body = compose(root, [(head, rows)], operator[0], signed=False)
+    return etree.fromstring(body)[0]
 
 
 def signature() -> etree._Element:

@@ -21,16 +21,21 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "import": (
         *("CEB311", "CEB411", "CEB511", "CEB621", "CEB312", "CEB412", "CEB512", "CEB622"),
         *("CEB623", "CEB625", "CEB624", "CEB626"),
+        *("CEB711", "CEB712"),
     ),
     "export": (
         *("CEB303", "CEB403", "CEB505", "CEB603", "CEB304", "CEB404", "CEB506", "CEB604"),
         *("CEB605", "CEB213", "CEB606", "CEB214"),
         *("CEB701", "CEB702", "CEB792"),
+        *("CEB507", "CEB508", "CEB607", "CEB608", "CEB509", "CEB510"),
     ),
 }
 # Official samples the official schema itself refuses, and why; ``repaired`` mends exactly that.
 BROKEN_SAMPLES: dict[str, str] = {
-    **dict.fromkeys(("CEB303", "CEB403", "CEB505", "CEB603", "CEB605"), "repeats BaseTransfer"),
+    **dict.fromkeys(
+        ("CEB303", "CEB403", "CEB505", "CEB603", "CEB605", "CEB507", "CEB607", "CEB509"),
+        "repeats BaseTransfer",
+    ),
     "CEB214": "root named CEB214 (not CEB214Message); RefundReturn carries appSenderId",
     "CEB792": "SummaryResultList lacks the required gseqno",
 }

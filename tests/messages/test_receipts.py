@@ -265,5 +265,9 @@ def test_receipts_for_official_samples_pass_the_official_schema(
             "InvtRefundReturn": "copNo",
             "RefundReturn": "coElNo",
             "SummaryReturn": "copNo",
+            "DeliveryReturn": "copNo",
+            "ArrivalReturn": "billNo",
+            "WayBillReturn": "billNo",
+            "DepartureReturn": "copNo",
         }[message_type.receipt_element]
         assert echoed[key] == sent[key]

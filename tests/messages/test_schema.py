@@ -287,7 +287,9 @@ def _types() -> list[MessageType]:
 
 @pytest.mark.parametrize("message_type", _types(), ids=lambda t: t.root)
 def test_every_import_type_builds_valid(checker: SchemaChecker, message_type: MessageType) -> None:
-    docs = [document(message_type.root, guid=f"{i:036d}") for i in range(3)]
+    # CEB711 holds one Delivery a message (its schema's maxOccurs), the others up to 100
+    count = 1 if message_type.root == "CEB711Message" else 3
+    docs = [document(message_type.root, guid=f"{i:036d}") for i in range(count)]
     assert checker.check(message_type, message(message_type.root, docs)).valid
 
 

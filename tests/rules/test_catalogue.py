@@ -55,6 +55,8 @@ COLLISION = [
     "MISSING_PAYMENT",
     "MISSING_LOGISTICS",
     "MISSING_INVENTORY",
+    # SPEC §10: a regime whose required set names the arrival (configuration)
+    "MISSING_ARRIVAL",
 ]
 WARNINGS = {"TAX_TOTAL", "EXPORT_RECEIPT_AMOUNT"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -103,6 +105,7 @@ def test_missing_code_for_every_kind() -> None:
         Kind.PAYMENT: "MISSING_PAYMENT",
         Kind.LOGISTICS: "MISSING_LOGISTICS",
         Kind.INVENTORY: "MISSING_INVENTORY",
+        Kind.ARRIVAL: "MISSING_ARRIVAL",
     }
 
 
