@@ -29,6 +29,7 @@ EXAMPLES = REPO_ROOT / "examples"
 SENDERS = {"1": "platform", "2": "payment", "3": "logistics", "4": "agent"}
 PLACEHOLDER = {"import": "29242026I000000000", "export": "29242026E000000000"}
 ORDER_NOS = {"import": "SD20261201000000", "export": "EX20261201000000"}
+SANDAN = [sys.executable, "-m", "service.cli"]
 LINE = re.compile(r"^(\S+) (\S+) (\S+) (accepted|duplicate|rejected) (-?\d+) (\S+)$")
 
 
@@ -41,7 +42,7 @@ def cli(
     if url is not None:
         env["SANDAN_URL"] = url
     done = subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [*SANDAN, *args],
         cwd=REPO_ROOT,
         env=env,
         input=stdin,
@@ -221,8 +222,7 @@ def test_tail_prints_the_feeds_as_json_lines_and_exits_caught_up(sandan: Deploym
 def test_tail_follow_prints_new_entries_as_they_are_decided(sandan: Deployment) -> None:
     start = last_seq(sandan)
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "tail", "manifest", "--follow"]
-        + ["--after", str(start), "--wait", "1"],
+        [*SANDAN, "tail", "manifest", "--follow", "--after", str(start), "--wait", "1"],
         cwd=REPO_ROOT,
         env={**os.environ, "SANDAN_URL": sandan.server.url, "SANDAN_KEY": sandan.keys["operator"]},
         stdout=subprocess.PIPE,
