@@ -291,3 +291,18 @@ def test_demo_without_a_server_says_so(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     # nothing was made for a demo that did not play
     assert "sk_" not in done.stdout
+
+
+def test_demo_at_a_server_of_another_database_says_so(sandan: Deployment, tmp_path: Path) -> None:
+    elsewhere = f"sqlite+aiosqlite:///{tmp_path / 'not-the-servers.db'}"
+    done = subprocess.run(
+        [*SANDAN, "demo", "--url", sandan.server.url, "--consignments", "2"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "SANDAN_DATABASE_URL": elsewhere},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"the server at {sandan.server.url} does not know the keys just made in" in done.stderr
+    assert "Traceback" not in done.stderr
