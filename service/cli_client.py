@@ -1,7 +1,9 @@
 """``sandan send``, ``sandan tail`` and ``sandan explain``: the integrator's commands.
 
 They talk HTTP to any Sandan server through ``service.client`` and never open a database.
-``--url`` and ``--key`` default to ``SANDAN_URL`` and ``SANDAN_KEY``.
+``--url`` and ``--key`` default to ``SANDAN_URL`` and ``SANDAN_KEY``. The client (and httpx) is
+imported when a command runs: every ``sandan`` process builds this parser, and each of
+``serve``'s worker processes imports ``service.cli`` again while its supervisor waits for it.
 """
 
 from __future__ import annotations
@@ -11,25 +13,23 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from service.client import (
-    FOLLOW_WAIT,
-    DocumentResult,
-    Feed,
-    ProblemError,
-    SandanClient,
-    SandanClientError,
-)
+if TYPE_CHECKING:
+    from service.client import DocumentResult, Feed, SandanClient, SandanClientError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 # Statuses after which nothing more needs doing about a document.
 SETTLED = frozenset({"accepted", "duplicate"})
 # More files than this get a progress bar (on a terminal).
 PROGRESS_FROM = 3
+# service.client.FOLLOW_WAIT, without importing it
+FOLLOW_WAIT = 25.0
 
 
 def _client(args: argparse.Namespace) -> SandanClient | None:
+    from service.client import SandanClient
+
     if not args.key:
         print(f"sandan {args.command}: give --key or set SANDAN_KEY", file=sys.stderr)
         return None
@@ -81,6 +81,8 @@ def _read(name: str) -> bytes:
 
 
 def _send(args: argparse.Namespace) -> int:
+    from service.client import ProblemError, SandanClientError
+
     client = _client(args)
     if client is None:
         return 2
@@ -115,6 +117,8 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _tail(args: argparse.Namespace) -> int:
+    from service.client import SandanClientError
+
     client = _client(args)
     if client is None:
         return 2
@@ -170,6 +174,8 @@ def explanation(bundle: dict[str, Any]) -> list[str]:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from service.client import SandanClientError
+
     client = _client(args)
     if client is None:
         return 2

@@ -15,8 +15,6 @@ import threading
 import time
 from typing import Any
 
-import httpx
-
 from service.config import Settings
 from service.logs import logging_config
 from service.multiprocess_metrics import shared_directory
@@ -41,6 +39,8 @@ def announce_when_ready(host: str, port: int, *, every: float = 0.2) -> threadin
     url = f"http://{local}:{port}"
 
     def watch() -> None:
+        import httpx
+
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:

@@ -140,3 +140,22 @@ def test_document_line_and_the_progress_bar_only_on_a_terminal() -> None:
     few = Terminal()
     Progress(3, few).step()
     assert quiet.getvalue() == few.getvalue() == ""
+
+
+def test_the_sandan_command_imports_no_http_client_until_one_is_needed() -> None:
+    # Each `sandan serve` worker imports service.cli again while uvicorn's supervisor waits
+    # for its first answer (5 s); a slower import under load had workers killed and respawned.
+    import subprocess
+    import sys
+
+    from service import cli_client, client
+
+    assert cli_client.FOLLOW_WAIT == client.FOLLOW_WAIT
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, service.cli; print('httpx' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.stdout.strip() == "False", done.stderr
