@@ -18,6 +18,7 @@ from service.api import (
     problems,
     receipts,
     review,
+    webhooks,
 )
 from service.api.services import Services
 from service.config import Settings, get_settings
@@ -33,6 +34,7 @@ from service.queue.manifest import ManifestReader, Notifier
 from service.queue.receipts import ReceiptsReader
 from service.queue.relay import relay_for_serve
 from service.queue.wakeups import ManifestListener
+from service.queue.webhooks import WebhookDeliverer
 from service.security.auth import KeyCache
 from service.security.certificate_book import CertificateBook
 from service.security.key_uses import KeyUseRecorder
@@ -99,6 +101,7 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
         manifest=ManifestReader(db, notifier, settings.manifest_poll_interval_seconds),
         receipts=ReceiptsReader(db, receipt_wakeups, settings.manifest_poll_interval_seconds),
         sweeper=Sweeper(db, settings, on_commit=wake_pollers),
+        webhooks=WebhookDeliverer(db, settings, notifier),
         keys=keys,
         key_uses=KeyUseRecorder(db, keys, settings.key_last_used_flush_seconds),
         certificates=certificates,
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await services.prepare_pool.start()
         await services.batcher.start()
         await services.sweeper.start()
+        await services.webhooks.start()
         await services.key_uses.start()
         if listener is not None:
             await listener.start()
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if listener is not None:
                 await listener.stop()
             await services.sweeper.stop()
+            await services.webhooks.stop()
             await services.key_uses.stop()  # writes the last notes of use
             await services.batcher.stop()
             if services.prepare_pool is not None:
@@ -165,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         manifest.router,
         receipts.router,
         review.router,
+        webhooks.router,
         admin.router,
         ops.router,
         metrics.router,

@@ -194,6 +194,22 @@ class Settings(BaseSettings):
     # so this only bounds the delay for entries committed by other processes.
     relay_idle_seconds: float = Field(default=0.5, gt=0)
 
+    # --- webhooks (POST /v1/webhooks) ---------------------------------------------------
+    # A subscription pauses after this many failed attempts in a row (non-2xx or no answer);
+    # an operator or its owner resumes it.
+    webhook_max_failures: int = Field(default=10, ge=1)
+    # Retries back off exponentially: the first this long after the failure (at most 10 s),
+    # each next one twice as long, never longer than the cap (at most 5 minutes).
+    webhook_retry_first_seconds: float = Field(default=2.0, gt=0, le=10)
+    webhook_retry_max_seconds: float = Field(default=300.0, gt=0, le=300)
+    # A receiver that has not answered in this long has failed the attempt.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Manifest entries per delivery at most.
+    webhook_batch: int = Field(default=100, gt=0, le=1000)
+    # How often the deliverer looks for work when no commit of this process (or, on
+    # PostgreSQL, of another) wakes it; retries are due at most this late.
+    webhook_idle_seconds: float = Field(default=1.0, gt=0)
+
     # --- reference data for tests and tools ----------------------------------------------
     reference_dir: Path = Path("../shared/reference/gacc-202205")
 

@@ -12,7 +12,8 @@
     ├── Forbidden                 FORBIDDEN            403
     ├── NotFound                  NOT_FOUND            404
     ├── InvalidRequest            INVALID_REQUEST      422
-    │   └── CertificateInvalid    CERTIFICATE_INVALID  422  (not a certificate Sandan can use)
+    │   ├── CertificateInvalid    CERTIFICATE_INVALID  422  (not a certificate Sandan can use)
+    │   └── WebhookUrlInvalid     WEBHOOK_URL_INVALID  422  (not an http(s) URL to deliver to)
     ├── VersionConflict           VERSION_CONFLICT     409
     ├── ActionNotAllowed          ACTION_NOT_ALLOWED   409  (an operator action the state refuses)
     ├── CertificateExists         CERTIFICATE_EXISTS   409  (that serial is registered for the code)
@@ -97,6 +98,10 @@ class InvalidRequest(SandanError):
 
 class CertificateInvalid(InvalidRequest):
     code = "CERTIFICATE_INVALID"
+
+
+class WebhookUrlInvalid(InvalidRequest):
+    code = "WEBHOOK_URL_INVALID"
 
 
 class VersionConflict(SandanError):

@@ -78,4 +78,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     # follow from it, such as prepare workers, on another number).
     os.environ["SANDAN_WORKERS"] = str(workers)
     with shared_directory():
+        # uvicorn kills a worker that has not answered its health ping within this many
+        # seconds of starting (default 5): on a loaded machine, importing and migrating can
+        # take longer, and the worker died at start with no error of its own.
+        options["timeout_worker_healthcheck"] = 30
         uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)

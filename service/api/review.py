@@ -3,14 +3,16 @@ dashboard. The web UI (service/web) calls the same engine functions."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from service.api.deps import OperatorDep, ServicesDep
 from service.clock import utcnow
-from service.engine import review, review_view
+from service.engine import review, review_bulk, review_export, review_view
 from service.errors import NotFound
 
 router = APIRouter(tags=["review"])
@@ -31,7 +33,7 @@ async def get_queue(
     regime: Annotated[str, Query(description='"I9610", "E9710" or a bare code')] = "",
     rule: Annotated[str, Query(description="a finding code")] = "",
     enterprise: Annotated[str, Query(description="any party code")] = "",
-    q: Annotated[str, Query(description="order number or waybill number")] = "",
+    q: Annotated[str, Query(description="the start of an order, waybill or invt number")] = "",
 ) -> dict[str, Any]:
     # `from`, `to`, `sort`, `page` and `size` are read from the query string as well.
     params = dict(request.query_params)
@@ -40,10 +42,73 @@ async def get_queue(
         return await review_view.queue(conn, f, page, size, utcnow())
 
 
+def csv_download(services: ServicesDep, params: dict[str, str]) -> StreamingResponse:
+    """The queue under ``params`` as a CSV download (the API's and the review page's)."""
+    f, _, _ = review_view.parse_filter(params)
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return StreamingResponse(
+        _encoded(review_export.queue_csv(services.db, f)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="sandan-queue-{stamp}.csv"'},
+    )
+
+
+async def _encoded(chunks: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    async for text in chunks:
+        yield text.encode("utf-8")
+
+
+@router.get(
+    "/v1/review/exceptions.csv",
+    summary="The exception queue as CSV: every bundle the filters select",
+    response_class=StreamingResponse,
+)
+async def get_queue_csv(
+    request: Request, operator: OperatorDep, services: ServicesDep
+) -> StreamingResponse:
+    # The queue's filters (state, regime, rule, enterprise, q, from, to, sort); no paging.
+    return csv_download(services, dict(request.query_params))
+
+
+class BulkBundle(BaseModel):
+    ebpCode: str
+    orderNo: str
+    version: int = Field(description="the bundle version the decision was made on")
+
+
+class BulkRequest(BaseModel):
+    action: str = Field(description="release | reject")
+    reason: str | None = Field(default=None, description="why; required, one for all")
+    bundles: list[BulkBundle] = Field(description=f"at most {review_bulk.MAX_BUNDLES}")
+
+
+@router.post(
+    "/v1/review/bulk",
+    summary="Release or reject many bundles with one reason, each audited as a single action",
+)
+async def post_bulk(
+    body: BulkRequest, operator: OperatorDep, services: ServicesDep
+) -> dict[str, Any]:
+    targets = [review_bulk.Target(b.ebpCode, b.orderNo, b.version) for b in body.bundles]
+    results = await review_bulk.perform(
+        services.db, body.action, body.reason, targets, operator, services.notifier.notify
+    )
+    return {
+        "action": body.action,
+        "done": sum(r["outcome"] == "done" for r in results),
+        "refused": sum(r["outcome"] == "refused" for r in results),
+        "results": results,
+    }
+
+
 @router.get("/v1/review/dashboard", summary="Throughput, decision mix, top rules, pending by age")
-async def get_dashboard(operator: OperatorDep, services: ServicesDep) -> dict[str, Any]:
+async def get_dashboard(
+    request: Request, operator: OperatorDep, services: ServicesDep
+) -> dict[str, Any]:
+    # `from` and `to`: inclusive Beijing calendar days, as the queue's.
+    since, until = review_view.parse_days(dict(request.query_params))
     async with services.db.read() as conn:
-        return await review_view.dashboard(conn, utcnow())
+        return await review_view.dashboard(conn, utcnow(), since, until)
 
 
 @router.get("/v1/review/actions", summary="The audit trail, newest first")

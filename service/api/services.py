@@ -11,6 +11,7 @@ from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
 from service.queue.manifest import ManifestReader, Notifier
 from service.queue.receipts import ReceiptsReader
+from service.queue.webhooks import WebhookDeliverer
 from service.security.auth import KeyCache
 from service.security.certificate_book import CertificateBook
 from service.security.key_uses import KeyUseRecorder
@@ -28,6 +29,8 @@ class Services:
     # the receipts feed (SPEC §10), read like the manifest
     receipts: ReceiptsReader
     sweeper: Sweeper
+    # POSTs warehouses' manifest entries to their webhooks
+    webhooks: WebhookDeliverer
     keys: KeyCache
     # when keys were last used, written behind the requests
     key_uses: KeyUseRecorder

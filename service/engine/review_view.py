@@ -9,13 +9,14 @@ an address) is masked too.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from lxml import etree
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.clock import as_utc, iso
+from service.clock import as_utc, beijing_day_start, iso
 from service.engine.bundle_view import load_bundle
 from service.engine.decide import current_documents
 from service.errors import InvalidRequest
@@ -55,6 +56,14 @@ def _positive(params: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def parse_days(params: Mapping[str, str]) -> tuple[date | None, date | None]:
+    """``from`` and ``to``: inclusive Beijing calendar days, either may be absent."""
+    since, until = _day(params, "from"), _day(params, "to")
+    if since and until and since > until:
+        raise InvalidRequest("from must not be after to", field="from")
+    return since, until
+
+
 def parse_filter(params: Mapping[str, str]) -> tuple[QueueFilter, int, int]:
     """Query parameters -> (filter, page, page size). Empty values mean "any"; ``state``
     defaults to exceptions and ``state=all`` drops the state filter."""
@@ -71,20 +80,21 @@ def parse_filter(params: Mapping[str, str]) -> tuple[QueueFilter, int, int]:
     def text(name: str) -> str | None:
         return (params.get(name) or "").strip() or None
 
+    since, until = parse_days(params)
     f = QueueFilter(
         state=None if state == "all" else state,
         regime=text("regime"),
         rule=text("rule"),
         enterprise=text("enterprise"),
-        since=_day(params, "from"),
-        until=_day(params, "to"),
+        since=since,
+        until=until,
         search=text("q"),
         newest_first=sort == "newest",
     )
     return f, _positive(params, "page", 1), size
 
 
-def _queue_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def queue_item(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     first_seen = as_utc(row["first_seen_at"])
     return {
         "ebpCode": row["ebp_code"],
@@ -109,12 +119,18 @@ async def queue(
     rows, total = await review_store.queue_page(conn, f, (page - 1) * size, size)
     counts = await review_store.rule_counts(conn, f)
     return {
-        "items": [_queue_item(r, now) for r in rows],
+        "items": [queue_item(r, now) for r in rows],
         "total": total,
         "page": page,
         "size": size,
         "pages": max(1, -(-total // size)),
-        "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        # bundles per code, of any severity: what the rule filter would find
+        "counts": dict(sorted(counts.bundles.items(), key=lambda kv: (-kv[1], kv[0]))),
+        # the same bundles, as errors and as warnings (a code is one or the other per rule)
+        "countsBySeverity": {
+            code: {"error": counts.errors[code], "warning": counts.warnings[code]}
+            for code in sorted(counts.bundles, key=lambda c: (-counts.bundles[c], c))
+        },
     }
 
 
@@ -250,29 +266,53 @@ async def recent_actions(conn: AsyncConnection, limit: int) -> list[dict[str, An
     ]
 
 
-async def dashboard(conn: AsyncConnection, now: datetime, minutes: int = 60) -> dict[str, Any]:
-    # The last ``minutes`` whole minutes, the current one included.
+async def dashboard(
+    conn: AsyncConnection,
+    now: datetime,
+    since: date | None = None,
+    until: date | None = None,
+    minutes: int = 60,
+) -> dict[str, Any]:
+    """The dashboard's figures. ``since``/``until`` (inclusive Beijing days) narrow every figure
+    but the throughput, which is the last ``minutes`` whole minutes, the current one included.
+    The counts of bundles are the queue's: the same conditions under the same filter."""
     end = as_utc(now).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    since = end - timedelta(minutes=minutes)
-    per_minute = await review_store.documents_per_minute(conn, since)
+    start = end - timedelta(minutes=minutes)
+    per_minute = await review_store.documents_per_minute(conn, start)
     throughput = []
     for i in range(minutes):
-        label = (since + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M")
+        label = (start + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M")
         throughput.append({"minute": label, "documents": per_minute.get(label, 0)})
+    decided_since = beijing_day_start(since) if since else None
+    decided_until = beijing_day_start(until + timedelta(days=1)) if until else None
     mix: dict[str, dict[str, int]] = {}
-    for direction, regime, decision, n in await review_store.decision_mix(conn):
+    for direction, regime, decision, n in await review_store.decision_mix(
+        conn, decided_since, decided_until
+    ):
         mix.setdefault(f"{direction}{regime}", {}).setdefault(decision, 0)
         mix[f"{direction}{regime}"][decision] += n
-    rules = await review_store.exception_rules(conn)
-    states = await review_store.bundles_by_state(conn)
-    bands = await review_store.pending_by_age(conn, now, AGE_EDGES)
+    days = QueueFilter(state=None, since=since, until=until)
+    # the queue's default view (bundles in exception) and its counts per rule
+    rules = await review_store.rule_counts(conn, replace(days, state="exception"))
+    states = await review_store.state_counts(conn, days)
+    bands = await review_store.pending_by_age(conn, days, now, AGE_EDGES)
     labels = ["<1h", "1–6h", "6–24h", ">24h"]
     return {
+        "from": since.isoformat() if since else None,
+        "to": until.isoformat() if until else None,
         "throughput": throughput,
         "decisionMix": [{"regime": k, **v} for k, v in sorted(mix.items())],
         # every state, the lifecycle's included, counted as the queue's state filter counts
         "bundlesByState": [{"state": s, "bundles": states.get(s, 0)} for s in STATES],
-        "topRules": [{"code": c, "bundles": n} for c, n in rules.most_common(10)],
+        "topRules": [
+            {
+                "code": code,
+                "bundles": n,
+                "errors": rules.errors[code],
+                "warnings": rules.warnings[code],
+            }
+            for code, n in sorted(rules.bundles.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        ],
         "pendingByAge": [{"age": a, "bundles": n} for a, n in zip(labels, bands, strict=True)],
     }
 

@@ -1,8 +1,9 @@
 """Reading the receipts feed by cursor, with long poll (SPEC §10 "Decision receipts").
 
-The same delivery promise as the manifest (``queue.manifest``): the ``receipts`` table is the
-feed, its gapless ``seq`` the cursor, a wake-up only a hint. Each receipt is rendered here, as
-JSON or as its CEB return message, from the head fields stored with it.
+The same delivery promise as the manifest (``queue.manifest``): the receipts store
+(``store.receipts``) is the feed, its gapless ``seq`` the cursor, a wake-up only a hint. Each
+receipt is rendered here, as JSON or as its CEB return message, from the head fields stored
+with it.
 
 The XML form wraps one complete CEB message per receipt, each exactly what customs' mailbox
 would deliver (valid against ``schemas/``) and named by a guid derived from its seq, so a

@@ -38,7 +38,7 @@ def process_token() -> str:
 
 
 # One statement: the counter created at ``count`` or moved on by it, and the notification.
-_RESERVE = (
+RESERVE_SQL = (
     "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) "
     "DO UPDATE SET value = counters.value + EXCLUDED.value "
     "RETURNING value, pg_notify($3, $4)"
@@ -57,7 +57,7 @@ async def reserve_seqs(
     transaction commits.
     """
     if conn.dialect.name == "postgresql":
-        found = await pg.fetch(conn, _RESERVE, counter, count, channel, process_token())
+        found = await pg.fetch(conn, RESERVE_SQL, counter, count, channel, process_token())
         last = int(found[0]["value"])
         return list(range(last - count + 1, last + 1))
     await conn.execute(insert_ignore(conn, counters, ["name"]).values(name=counter, value=0))
@@ -98,7 +98,7 @@ def _append_sql(table: Table, columns: tuple[str, ...]) -> str:
     seq ``last - count + n``."""
     names = ", ".join(f'"{c}"' for c in columns)
     return (
-        f"WITH c AS ({_RESERVE}) "
+        f"WITH c AS ({RESERVE_SQL}) "
         f'INSERT INTO {table.name} ("seq", {names}) '
         f"SELECT (SELECT value FROM c) - $2::bigint + u.ord_, {pg.select_list(table, columns)} "
         f"FROM {pg.unnest(table, columns, first=5)} ORDER BY u.ord_ RETURNING seq"

@@ -2,19 +2,25 @@
 
 The queue filters on columns of ``bundles``; the rule filter matches the stored findings JSON
 as text, which both SQLite and PostgreSQL (``json``, kept as written) hold as the encoder
-wrote it (``store.jsoncodec``).
+wrote it (``store.jsoncodec``). The search is a prefix of an order, waybill or invt number,
+case-sensitive on both databases so both find the same: ``GLOB 'p*'`` on SQLite (whose LIKE
+ignores case), ``LIKE 'p%'`` on PostgreSQL, each served by an index (migration 0009).
+
+The dashboard counts through the queue's own conditions, so a figure and the queue under the
+same filters say the same number.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, literal_column, or_, select
+from sqlalchemy import Text, case, cast, func, literal_column, or_, select, tuple_, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.clock import beijing_day_start
 from service.store.tables import bundles, documents, manifest
 
 Row = dict[str, Any]
@@ -41,15 +47,32 @@ class QueueFilter:
     regime: str | None = None
     rule: str | None = None
     enterprise: str | None = None
-    # Inclusive calendar days (UTC) of the bundle's first document.
+    # Inclusive calendar days (Beijing time) of the bundle's first document.
     since: date | None = None
     until: date | None = None
-    # An order number, a waybill number or an invtNo, exactly.
+    # The start of an order number, a waybill number or an invtNo (the whole number too).
     search: str | None = None
     newest_first: bool = False
 
 
-def _conditions(f: QueueFilter, *, with_rule: bool = True) -> list[Any]:
+def _like_escaped(text: str) -> str:
+    # `%` and `_` are LIKE wildcards, `\\` the escape character itself.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _glob_escaped(text: str) -> str:
+    # GLOB has no escape character: a wildcard stands for itself inside brackets.
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def starts_with(column: Any, prefix: str, dialect: str) -> Any:
+    """``column`` begins with ``prefix``, taken literally, in a form an index serves."""
+    if dialect == "sqlite":
+        return column.op("GLOB")(_glob_escaped(prefix) + "*")
+    return column.like(_like_escaped(prefix) + "%", escape="\\")
+
+
+def _conditions(f: QueueFilter, dialect: str, *, with_rule: bool = True) -> list[Any]:
     where: list[Any] = []
     if f.state:
         where.append(bundles.c.state == f.state)
@@ -61,8 +84,8 @@ def _conditions(f: QueueFilter, *, with_rule: bool = True) -> list[Any]:
         where.append(or_(bundles.c.regime_declared == code, bundles.c.regime_classified == code))
     if f.rule and with_rule:
         # The stored text of a finding holds `"code":"<CODE>"` (orjson), or `"code": "<CODE>"`
-        # in rows written before it (the stdlib encoder); `_` is a LIKE wildcard.
-        escaped = f.rule.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        # in rows written before it (the stdlib encoder).
+        escaped = _like_escaped(f.rule)
         text = cast(bundles.c.findings, Text)
         where.append(
             or_(*(text.like(f'%"code":{space}"{escaped}"%', escape="\\") for space in ("", " ")))
@@ -70,25 +93,25 @@ def _conditions(f: QueueFilter, *, with_rule: bool = True) -> list[Any]:
     if f.enterprise:
         where.append(or_(*(column == f.enterprise for column in PARTY_COLUMNS)))
     if f.since:
-        where.append(bundles.c.first_seen_at >= datetime.combine(f.since, time.min, UTC))
+        where.append(bundles.c.first_seen_at >= beijing_day_start(f.since))
     if f.until:
-        where.append(
-            bundles.c.first_seen_at < datetime.combine(f.until + timedelta(days=1), time.min, UTC)
-        )
+        where.append(bundles.c.first_seen_at < beijing_day_start(f.until + timedelta(days=1)))
     if f.search:
-        waybill_bundles = select(documents.c.bundle_id).where(
-            documents.c.kind == "logistics",
-            documents.c.logistics_no == f.search,
-            documents.c.bundle_id.is_not(None),
+        # One id set per number, each read from its own index, joined by UNION: an OR of the
+        # four would have PostgreSQL scan every bundle.
+        found = union(
+            *(
+                select(bundles.c.id).where(starts_with(column, f.search, dialect))
+                for column in (bundles.c.order_no, bundles.c.inv_logistics_no, bundles.c.invt_no)
+            ),
+            select(documents.c.bundle_id).where(
+                # written out, not bound: a partial index serves only a literal it can match
+                documents.c.kind == literal_column("'logistics'"),
+                starts_with(documents.c.logistics_no, f.search, dialect),
+                documents.c.bundle_id.is_not(None),
+            ),
         )
-        where.append(
-            or_(
-                bundles.c.order_no == f.search,
-                bundles.c.inv_logistics_no == f.search,
-                bundles.c.invt_no == f.search,
-                bundles.c.id.in_(waybill_bundles),
-            )
-        )
+        where.append(bundles.c.id.in_(found))
     # Rows `ensure` made for documents that were then refused hold nothing.
     where.append(bundles.c.version > 0)
     return where
@@ -98,7 +121,7 @@ async def queue_page(
     conn: AsyncConnection, f: QueueFilter, offset: int, limit: int
 ) -> tuple[list[Row], int]:
     """One page of bundles, oldest first unless asked otherwise, and the total."""
-    where = _conditions(f)
+    where = _conditions(f, conn.dialect.name)
     total = (await conn.execute(select(func.count()).select_from(bundles).where(*where))).scalar()
     order = bundles.c.first_seen_at.desc() if f.newest_first else bundles.c.first_seen_at
     rows = (
@@ -117,14 +140,60 @@ async def queue_page(
     return [dict(r) for r in rows], int(total or 0)
 
 
-async def rule_counts(conn: AsyncConnection, f: QueueFilter) -> Counter[str]:
+async def queue_chunk(
+    conn: AsyncConnection, f: QueueFilter, after: tuple[datetime, int] | None, limit: int
+) -> list[Row]:
+    """Up to ``limit`` bundles in the queue's order after the (first_seen_at, id) ``after``: the
+    whole queue a chunk at a time (the CSV export), each chunk one indexed range read."""
+    where = _conditions(f, conn.dialect.name)
+    key = tuple_(bundles.c.first_seen_at, bundles.c.id)
+    if after is not None:
+        where.append(key < tuple_(*after) if f.newest_first else key > tuple_(*after))
+    order = (
+        (bundles.c.first_seen_at.desc(), bundles.c.id.desc())
+        if f.newest_first
+        else (bundles.c.first_seen_at, bundles.c.id)
+    )
+    rows = (
+        await conn.execute(select(bundles).where(*where).order_by(*order).limit(limit))
+    ).mappings()
+    return [dict(r) for r in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCounts:
+    """Bundles per finding code: with the code at all (what the rule filter finds), and with
+    it as an error or as a warning."""
+
+    bundles: Counter[str]
+    errors: Counter[str]
+    warnings: Counter[str]
+
+
+async def rule_counts(conn: AsyncConnection, f: QueueFilter) -> RuleCounts:
     """Bundles per finding code under every filter but the rule itself (so the counts show
     what picking a rule would leave)."""
-    counts: Counter[str] = Counter()
-    result = await conn.execute(select(bundles.c.findings).where(*_conditions(f, with_rule=False)))
+    counts = RuleCounts(Counter(), Counter(), Counter())
+    result = await conn.execute(
+        select(bundles.c.findings).where(*_conditions(f, conn.dialect.name, with_rule=False))
+    )
     for findings in result.scalars():
-        counts.update({finding["code"] for finding in findings or ()})
+        found = findings or ()
+        counts.bundles.update({finding["code"] for finding in found})
+        counts.errors.update({x["code"] for x in found if x.get("severity") == "error"})
+        counts.warnings.update({x["code"] for x in found if x.get("severity") == "warning"})
     return counts
+
+
+async def state_counts(conn: AsyncConnection, f: QueueFilter) -> dict[str, int]:
+    """Bundles per state under the filter's other conditions (its state ignored)."""
+    where = _conditions(replace(f, state=None), conn.dialect.name)
+    rows = (
+        await conn.execute(
+            select(bundles.c.state, func.count()).where(*where).group_by(bundles.c.state)
+        )
+    ).all()
+    return {str(state): int(n) for state, n in rows}
 
 
 # --- dashboard -------------------------------------------------------------------------
@@ -149,41 +218,30 @@ async def documents_per_minute(conn: AsyncConnection, since: datetime) -> dict[s
     return {str(m): int(n) for m, n in rows}
 
 
-async def decision_mix(conn: AsyncConnection) -> list[tuple[str, str, str, int]]:
-    """(direction, regime, decision, entries) over the whole manifest."""
+async def decision_mix(
+    conn: AsyncConnection, since: datetime | None, until: datetime | None
+) -> list[tuple[str, str, str, int]]:
+    """(direction, regime, decision, entries) of the manifest entries decided in [since, until)."""
+    where = []
+    if since is not None:
+        where.append(manifest.c.decided_at >= since)
+    if until is not None:
+        where.append(manifest.c.decided_at < until)
     rows = (
         await conn.execute(
-            select(
-                manifest.c.direction, manifest.c.regime, manifest.c.decision, func.count()
-            ).group_by(manifest.c.direction, manifest.c.regime, manifest.c.decision)
+            select(manifest.c.direction, manifest.c.regime, manifest.c.decision, func.count())
+            .where(*where)
+            .group_by(manifest.c.direction, manifest.c.regime, manifest.c.decision)
         )
     ).all()
     return [(str(d or ""), str(r or ""), str(dec), int(n)) for d, r, dec, n in rows]
 
 
-async def bundles_by_state(conn: AsyncConnection) -> dict[str, int]:
-    """Bundles per state, counted as the queue counts them (rows that hold a document)."""
-    rows = (
-        await conn.execute(
-            select(bundles.c.state, func.count())
-            .where(bundles.c.version > 0)
-            .group_by(bundles.c.state)
-        )
-    ).all()
-    return {str(state): int(n) for state, n in rows}
-
-
-async def exception_rules(conn: AsyncConnection) -> Counter[str]:
-    """Bundles now in exception per error finding code."""
-    counts: Counter[str] = Counter()
-    result = await conn.execute(select(bundles.c.findings).where(bundles.c.state == "exception"))
-    for findings in result.scalars():
-        counts.update({f["code"] for f in findings or () if f.get("severity") == "error"})
-    return counts
-
-
-async def pending_by_age(conn: AsyncConnection, now: datetime, edges: list[timedelta]) -> list[int]:
-    """Pending bundles per age band: younger than edges[0], ..., older than edges[-1]."""
+async def pending_by_age(
+    conn: AsyncConnection, f: QueueFilter, now: datetime, edges: list[timedelta]
+) -> list[int]:
+    """Pending bundles (of the filter's other conditions) per age band: younger than edges[0],
+    ..., older than edges[-1]."""
     band = case(
         *[(bundles.c.first_seen_at > now - edge, i) for i, edge in enumerate(edges)],
         else_=len(edges),
@@ -191,7 +249,7 @@ async def pending_by_age(conn: AsyncConnection, now: datetime, edges: list[timed
     rows = (
         await conn.execute(
             select(band, func.count())
-            .where(bundles.c.state == "pending", bundles.c.version > 0)
+            .where(*_conditions(replace(f, state="pending"), conn.dialect.name))
             .group_by(band)
         )
     ).all()

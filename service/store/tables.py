@@ -94,7 +94,12 @@ bundles = Table(
     Column("invt_no", String(18), nullable=True, unique=True),
     Column("cancelled_at", Timestamp, nullable=True),
     UniqueConstraint("ebp_code", "order_no"),
-    Index(None, "order_no"),
+    # The review queue's prefix search (store/review.py) reads order_no, inv_logistics_no and
+    # invt_no by LIKE 'p%' on PostgreSQL, which a text_pattern_ops index serves whatever the
+    # database's collation (it serves equality too); SQLite's GLOB uses a plain index.
+    Index(None, "order_no", postgresql_ops={"order_no": "text_pattern_ops"}),
+    Index(None, "inv_logistics_no", postgresql_ops={"inv_logistics_no": "text_pattern_ops"}),
+    Index(None, "invt_no", postgresql_ops={"invt_no": "text_pattern_ops"}),
     Index(None, "inv_logistics_code", "inv_logistics_no"),
     Index(None, "state", "deadline_at"),
 )
@@ -209,6 +214,18 @@ relay_position = Table(
 
 # The review queue lists bundles of one state oldest first (service/store/review.py).
 Index("ix_bundles_state_first_seen_at", bundles.c.state, bundles.c.first_seen_at)
+# ... and searches waybills by the start of their number: only waybills, so the other
+# documents' inserts pay nothing for it.
+Index(
+    "ix_documents_waybill_no",
+    # kind first: SQLite then sees kind = 'logistics' and a range on the number in one index,
+    # better than the (kind, order_no) index it would otherwise take for the equality
+    documents.c.kind,
+    documents.c.logistics_no,
+    postgresql_ops={"logistics_no": "text_pattern_ops"},
+    postgresql_where=documents.c.kind == "logistics",
+    sqlite_where=documents.c.kind == "logistics",
+)
 
 review_actions = Table(
     "review_actions",
@@ -303,27 +320,74 @@ bundle_returns = Table(
     Index(None, "bundle_id"),
 )
 
-receipts = Table(
-    "receipts",
+receipt_runs = Table(
+    "receipt_runs",
     metadata,
     # SPEC §10 decision receipts: every receipt issued to an enterprise code, in ``seq``
-    # order. Gapless and strictly increasing like the manifest's (``counters``), so a feed
-    # read by cursor never skips one that commits late.
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    # the enterprise code the receipt is issued to (the document's sender)
+    # order, gapless and strictly increasing like the manifest's (``counters``), so a feed
+    # read by cursor never skips one that commits late. Stored as runs: the receipts one
+    # transaction issues in a row to one recipient (an intake batch's per message, a
+    # decision's per inventory sender) are one row holding seqs first_seq..last_seq, so a
+    # message of 100 documents writes one row, not 100 (store/receipts.py expands them).
+    # The ``receipts`` view (migration 0010) shows them one per row, for SQL readers.
+    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    # the enterprise code the receipts are issued to (the documents' sender)
     Column("recipient", String(18), nullable=False),
-    # the receipt's root, e.g. CEB622Message
-    Column("message_type", String(20), nullable=False),
-    # the document the receipt is about
-    Column("guid", String(36), nullable=False),
-    Column("invt_no", String(18), nullable=True),
-    Column("bundle_id", Id, nullable=True),
-    Column("return_status", String(10), nullable=False),
-    # YYYYMMDDhhmmssSSS, Beijing time
-    Column("return_time", String(17), nullable=False),
-    Column("return_info", Text, nullable=False),
-    # the head fields the receipt echoes (``receipts.receipt_fields``), to render its XML
-    Column("fields", JSON, nullable=False),
+    # one object per receipt, in seq order: message_type (the receipt's root, e.g.
+    # CEB622Message), guid (of the document it is about), invt_no, bundle_id, return_status,
+    # return_time (YYYYMMDDhhmmssSSS, Beijing time), return_info, and fields (the head fields
+    # the receipt echoes, ``receipts.receipt_fields``, to render its XML)
+    Column("items", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
-    Index(None, "recipient", "seq"),
+    Index(None, "recipient", "last_seq"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    # A warehouse's subscription to its manifest entries, POSTed to ``url`` (queue/webhooks.py).
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # The enterprise code that owns it (the creating key's) and that key: deliveries carry
+    # what the key, or the key that replaced it in a rotation, may read of the manifest.
+    Column("code", String(18), nullable=False),
+    Column("key_id", Id, nullable=False),
+    Column("url", Text, nullable=False),
+    # The signing secret, AES-GCM sealed with a key derived from SANDAN_PII_KEY
+    # (security/webhook_secrets.py): shown once, when the subscription is created.
+    Column("secret", Text, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    # active | paused (after ``webhook_max_failures`` failed attempts in a row)
+    Column("state", String(10), nullable=False),
+    # The last manifest seq delivered (answered 2xx) or passed over as not the caller's.
+    Column("cursor", BigInteger, nullable=False),
+    # Failed attempts since the last success; the next attempt is not before ``retry_at``.
+    Column("failures", Integer, nullable=False),
+    Column("retry_at", Timestamp, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_delivered_at", Timestamp, nullable=True),
+    # The one deliverer at a time: a process claims the subscription until ``lease_until``.
+    Column("lease_owner", String(80), nullable=True),
+    Column("lease_until", Timestamp, nullable=True),
+    Index(None, "code"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    # Every attempt to deliver, successful or not (GET /v1/webhooks/{id}/deliveries).
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("webhook_id", Id, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    # 1 for the first try of entries from this cursor, 2 for the first retry, ...
+    Column("attempt", Integer, nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("entries", Integer, nullable=False),
+    # the receiver's HTTP status, or the error when there was no answer (timeout, refused)
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    # when the next attempt was scheduled after this failed one (None: success or paused)
+    Column("retry_at", Timestamp, nullable=True),
+    Index(None, "webhook_id", "id"),
 )

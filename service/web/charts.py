@@ -13,6 +13,9 @@ COLORS = {
     "reject": "#b71c1c",
     "cancel": "#6a1b9a",
     "return": "#00838f",
+    # findings: errors hold a bundle in exception, warnings only inform
+    "error": "#b71c1c",
+    "warning": "#f9a825",
 }
 BAR = "#1565c0"
 
@@ -72,9 +75,10 @@ def stacked(
     order: Sequence[str],
     title: str,
     names: Mapping[str, str] | None = None,
+    label_width: int = 80,
 ) -> Markup:
     """One horizontal bar per row, split into ``order``'s parts, with a legend."""
-    width, row_h, label_w = 640, 26, 80
+    width, row_h, label_w = 640, 26, label_width
     height = max(row_h * len(rows), row_h) + 30
     peak = max((sum(parts.values()) for _, parts in rows), default=0) or 1
     body = []
@@ -96,7 +100,7 @@ def stacked(
         body.append(f'<text x="{x + 4:.1f}" y="{y + 17}">{sum(parts.values())}</text>')
     y = height - 10
     for j, part in enumerate(order):
-        lx = label_w + j * 110
+        lx = 80 + j * 110
         body.append(
             f'<rect x="{lx}" y="{y - 10}" width="12" height="12" fill="{COLORS.get(part, BAR)}"/>'
             f'<text x="{lx + 16}" y="{y}">{escape((names or {}).get(part, part))}</text>'

@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from service.config import Settings
-from service.web import routes, session, trust
+from service.web import routes, session, trust, webhooks
 from service.web.access import LeavePage, leave_page
 from service.web.pages import HERE
 
@@ -29,3 +29,4 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(LeavePage, leave_page)
     app.include_router(routes.router)
     app.include_router(trust.router)
+    app.include_router(webhooks.router)

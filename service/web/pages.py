@@ -9,16 +9,32 @@ from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.requests import Request
 
+from service.clock import beijing
 from service.messages.registry import Role
 from service.security.keys import Caller
-from service.web import session
+from service.web import labels, session
 from service.web.i18n import text
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["urlpart"] = lambda value: quote(str(value), safe="")
+
+
+def beijing_time(value: Any) -> Markup:
+    """An instant as the API gives it (UTC, ISO 8601), shown in Beijing time; the instant
+    itself stays in the element's ``datetime`` for machines."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(str(value), beijing(value))
+
+
+templates.env.filters["beijing"] = beijing_time
+templates.env.filters["beijing_text"] = beijing  # inside an attribute: text, no element
+templates.env.globals["field_label"] = labels.label
+templates.env.globals["field_note"] = labels.note
 
 
 def signed_in_as(request: Request) -> Caller | None:

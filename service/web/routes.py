@@ -14,8 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from service.api.deps import ServicesDep
-from service.clock import utcnow
-from service.engine import review, review_view
+from service.api.review import csv_download
+from service.clock import beijing, utcnow
+from service.engine import review, review_bulk, review_view
 from service.errors import ActionNotAllowed, InvalidRequest, NotFound, VersionConflict
 from service.security.keys import Caller
 from service.store.review import STATES as BUNDLE_STATES
@@ -30,6 +31,7 @@ REGIMES = ("I9610", "I1210", "I1239", "E9610", "E1210", "E9710", "E9810")
 STATES = (*BUNDLE_STATES, "all")
 # The manifest decisions in the order the dashboard stacks them (SPEC §6.3, §10).
 DECISIONS = ("release", "exception", "reject", "cancel", "return")
+SEVERITIES = ("error", "warning")
 
 
 def _bundle_url(ebp_code: str, order_no: str) -> str:
@@ -90,16 +92,70 @@ async def queue(request: Request, services: ServicesDep, me: OperatorPage) -> Re
     def with_rule(code: str) -> str:
         return "/review?" + urlencode({**params, "rule": code, "page": "1"})
 
+    filters = {k: v for k, v in params.items() if k not in ("page", "size") and v}
     return render(
         request,
         "queue.html",
         result=result,
         params=params,
+        csv_url="/review/exceptions.csv" + ("?" + urlencode(filters) if filters else ""),
+        back=urlencode(params),
         regimes=REGIMES,
         states=STATES,
         rules=review_view.collision_rules(),
         with_page=with_page,
         with_rule=with_rule,
+        bundle_url=_bundle_url,
+    )
+
+
+@router.get("/exceptions.csv")
+async def queue_csv(request: Request, services: ServicesDep, me: OperatorPage) -> Response:
+    params = {k: v for k, v in request.query_params.items() if k != "lang"}
+    try:
+        return csv_download(services, params)
+    except InvalidRequest as exc:
+        return render(request, "error.html", 422, message=exc.message)
+
+
+def _targets(values: list[str]) -> list[review_bulk.Target]:
+    """The ticked boxes: each ``version:ebpCode:orderNo`` (an order number may hold colons)."""
+    out = []
+    for value in values:
+        version, _, rest = value.partition(":")
+        ebp_code, _, order_no = rest.partition(":")
+        if not version.isdigit() or not ebp_code or not order_no:
+            raise InvalidRequest("the form names a bundle it cannot read", field="bundle")
+        out.append(review_bulk.Target(ebp_code, order_no, int(version)))
+    return out
+
+
+@router.post("/bulk")
+async def bulk(request: Request, services: ServicesDep, me: OperatorPage) -> Response:
+    form = await request.form()
+    back = "/review?" + (field(form, "back") or "")
+    action = field(form, "action") or ""
+    if not session.csrf_ok(request, field(form, "csrf")):
+        lang = session.language(request)
+        return render(request, "bulk.html", 403, error=text("csrf", lang), back=back)
+    try:
+        chosen = [v for v in form.getlist("bundle") if isinstance(v, str)]
+        results = await review_bulk.perform(
+            services.db,
+            action,
+            field(form, "reason"),
+            _targets(chosen),
+            me,
+            services.notifier.notify,
+        )
+    except InvalidRequest as exc:
+        return render(request, "bulk.html", exc.status, error=exc.message, back=back)
+    return render(
+        request,
+        "bulk.html",
+        action=action,
+        results=results,
+        back=back,
         bundle_url=_bundle_url,
     )
 
@@ -197,15 +253,22 @@ async def dashboard(request: Request, services: ServicesDep, me: OperatorPage) -
     # The charts are drawn in the page's language: a ?lang= switch counts from this page on.
     session.set_language(request, request.query_params.get("lang"))
     lang = session.language(request)
+    params = {k: v for k, v in request.query_params.items() if k in ("from", "to") and v}
+    try:
+        since, until = review_view.parse_days(params)
+    except InvalidRequest as exc:
+        return render(request, "error.html", 422, message=exc.message)
     async with services.db.read() as conn:
-        data = await review_view.dashboard(conn, utcnow())
+        data = await review_view.dashboard(conn, utcnow(), since, until)
     mix_rows = [
         (row["regime"], {k: v for k, v in row.items() if k != "regime"})
         for row in data["decisionMix"]
     ]
     figures = {
+        # the minutes in Beijing time, as every time of the UI
         "throughput": charts.columns(
-            [(p["minute"], p["documents"]) for p in data["throughput"]], text("throughput", lang)
+            [(beijing(p["minute"] + ":00Z")[:16], p["documents"]) for p in data["throughput"]],
+            text("throughput", lang),
         ),
         "decision_mix": charts.stacked(
             mix_rows,
@@ -217,14 +280,27 @@ async def dashboard(request: Request, services: ServicesDep, me: OperatorPage) -
             [(text(s["state"], lang), s["bundles"]) for s in data["bundlesByState"]],
             text("bundles_by_state", lang),
         ),
-        "top_rules": charts.bars(
-            [(r["code"], r["bundles"]) for r in data["topRules"]], text("top_rules", lang)
+        "top_rules": charts.stacked(
+            [
+                (r["code"], {"error": r["errors"], "warning": r["warnings"]})
+                for r in data["topRules"]
+            ],
+            SEVERITIES,
+            text("top_rules", lang),
+            {s: text(f"severity_{s}", lang) for s in SEVERITIES},
+            label_width=220,
         ),
         "pending_age": charts.bars(
             [(a["age"], a["bundles"]) for a in data["pendingByAge"]], text("pending_age", lang)
         ),
     }
-    return render(request, "dashboard.html", figures=figures, data=data)
+
+    def in_queue(**more: str) -> str:
+        return "/review?" + urlencode({**params, **more})
+
+    return render(
+        request, "dashboard.html", figures=figures, data=data, params=params, in_queue=in_queue
+    )
 
 
 @router.get("/actions")

@@ -62,6 +62,9 @@ class ServerProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
+        # Not left running: nobody would stop a server whose start failed (its workers went
+        # on serving a dropped database, taking the cores of every later test).
+        self.kill()
         raise RuntimeError(f"server did not start: {self._log_path.read_text()[-3000:]}")
 
     def children(self) -> list[psutil.Process]:

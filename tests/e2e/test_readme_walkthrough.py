@@ -96,8 +96,12 @@ def test_the_walk_through_runs_as_written(tmp_path: Path) -> None:
 
 
 def check_review_examples(url: str, operator_key: str) -> None:
-    """README's queue filter finds bundles; its action names an exception at its version."""
+    """README's queue filter and CSV find bundles; its action and bulk action name exceptions
+    at their versions."""
     text = README.read_text()
+    [csv_query] = re.findall(r"/v1/review/exceptions\.csv\?([^\"]+)\"", text)
+    bulk = re.findall(r'"orderNo": "(\w+)",\s+"version": (\d+)\}', text)
+    assert len(bulk) == 2, bulk
     [query] = re.findall(r"/v1/review/exceptions\?([^\"]+)\"", text)
     [(ebp, order)] = set(re.findall(r"/v1/bundles/(\d+)/(\w+)/actions", text))
     [version] = re.findall(r'"action": "release", "reason": "[^"]+", "version": (\d+)', text)
@@ -106,3 +110,8 @@ def check_review_examples(url: str, operator_key: str) -> None:
         assert queue["total"] > 0, query
         bundle = http.get(f"/v1/bundles/{ebp}/{order}").json()
         assert (bundle["state"], bundle["version"]) == ("exception", int(version))
+        rows = http.get(f"/v1/review/exceptions.csv?{csv_query}").text.splitlines()
+        assert len(rows) > 1, csv_query  # a header and at least one bundle
+        for bulk_order, bulk_version in bulk:
+            bundle = http.get(f"/v1/bundles/{ebp}/{bulk_order}").json()
+            assert (bundle["state"], bundle["version"]) == ("exception", int(bulk_version))

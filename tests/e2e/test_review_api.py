@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.clock import beijing
 from service.demo.consignments import Consignment
 from tests.e2e.conftest import Deployment, fresh
 from tests.e2e.support import mistaken, unchanged, wait_until
@@ -166,7 +167,7 @@ def test_the_queue_filters_counts_and_searches(sandan: Deployment) -> None:
     assert queue(sandan, q=key[1], regime="E9610").json()["total"] == 0
     assert queue(sandan, q=key[1], enterprise=key[0]).json()["total"] == 1
     assert queue(sandan, q=key[1], enterprise="9999990001").json()["total"] == 0
-    today = bundle["history"][0]["at"][:10]
+    today = beijing(bundle["history"][0]["at"])[:10]  # the queue's days are Beijing days
     assert queue(sandan, q=key[1], **{"from": today, "to": today}).json()["total"] == 1
     assert queue(sandan, q=key[1], to="2020-01-01").json()["total"] == 0
     assert queue(sandan, q=key[1], state="released").json()["total"] == 0

@@ -21,7 +21,8 @@ from service.engine import review
 from service.messages.registry import BUNDLE_KINDS, CEB_NS, MESSAGE_TYPES, Direction, Kind
 from service.queue.receipts import receipt_message
 from service.store import bundles
-from service.store.tables import documents, receipts
+from service.store import receipts as feed_store
+from service.store.tables import documents
 from tests.engine.conftest import CALLERS, OPERATOR, Pipeline, PipelineFactory
 from tests.messages.builders import cancel_for, refund_for, serialize
 
@@ -38,8 +39,7 @@ def consignment(number: int, mistake: str | None = None) -> Consignment:
 async def feed(p: Pipeline, after: int = 0) -> list[dict[str, Any]]:
     """Every receipt issued, in seq order, whoever it is for."""
     async with p.db.read() as conn:
-        rows = await conn.execute(select(receipts).where(receipts.c.seq > after).order_by("seq"))
-        return [dict(r) for r in rows.mappings()]
+        return await feed_store.read_after(conn, after, 1_000_000, None)
 
 
 async def count(p: Pipeline, table: Any) -> int:

@@ -72,11 +72,11 @@ def sign_in(page: sync_api.Page, d: Deployment, role: str = "operator") -> None:
 
 
 @contextmanager
-def deployed_aside(tmp_path: Path, keys: KeySpec | None = None) -> Iterator[Deployment]:
+def deployed_aside(tmp_path: Path, keys: KeySpec | None = None, **env: str) -> Iterator[Deployment]:
     """``deploy`` for a test that already has a browser: Playwright's sync API holds this
     thread's event loop, and setting up a deployment runs one of its own, so it goes aside."""
     with ThreadPoolExecutor(1) as pool:
-        manager = deploy(tmp_path, keys)
+        manager = deploy(tmp_path, keys, **env)
         deployment = pool.submit(manager.__enter__).result()
         try:
             yield deployment

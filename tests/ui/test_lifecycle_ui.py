@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from service.clock import beijing
 from service.demo.consignments import DEMO_PARTIES, Consignment
 from tests.e2e.conftest import Deployment, fresh
 from tests.messages.builders import cancel_for, refund_for, serialize
@@ -64,7 +65,8 @@ def test_a_cancelled_consignment_shows_its_invt_no_cancel_time_and_history(
     assert page.locator("#state").get_attribute("class") == "state cancelled"
     assert page.locator("#state").inner_text() == "已撤单"
     assert page.locator("#invt-no").inner_text() == invt_no
-    assert page.locator("#cancelled-at").inner_text() == bundle["cancelledAt"]
+    assert page.locator("#cancelled-at").inner_text() == beijing(bundle["cancelledAt"])
+    assert page.locator("#cancelled-at time").get_attribute("datetime") == bundle["cancelledAt"]
     assert page.locator("#returns").count() == 0
     # the cancel in the history, in words: what it was before, why, and its manifest entry
     event = page.locator("#history tr[data-event=lifecycle][data-kind=cancel]")
@@ -113,7 +115,7 @@ def test_a_partly_returned_consignment_shows_its_returns(review: Deployment, pag
     assert rows.count() == 1
     cells = rows.first.locator("td")
     assert [cells.nth(i).inner_text() for i in range(cells.count())] == [
-        returned["at"],
+        beijing(returned["at"]),  # the UI's times are Beijing time
         invt_no,
         "1",
         first["gname"],

@@ -9,9 +9,28 @@
   var rows = Array.prototype.slice.call(document.querySelectorAll("table.queue tbody tr"));
   rows.forEach(function (row) {
     row.addEventListener("click", function (ev) {
-      if (ev.target.tagName !== "A") { window.location = row.dataset.href; }
+      var tag = ev.target.tagName;
+      if (tag !== "A" && tag !== "INPUT" && !ev.target.closest("td.pick")) {
+        window.location = row.dataset.href;
+      }
     });
   });
+  // Bulk decisions: the header box ticks every box of the page; a reason and a box first.
+  var all = document.getElementById("select-all");
+  if (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll("input[name=bundle][form=bulk]").forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  }
+  var bulk = document.getElementById("bulk");
+  if (bulk) {
+    bulk.addEventListener("submit", function (ev) {
+      var reason = bulk.querySelector("textarea[name=reason]");
+      if (!reason.value.trim()) { ev.preventDefault(); reason.focus(); }
+    });
+  }
   // Keyboard: "/" search, j/k move the cursor row, Enter opens it.
   var cursor = -1;
   function mark(i) {

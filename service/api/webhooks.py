@@ -1,0 +1,73 @@
+"""Webhooks: a warehouse's manifest entries POSTed to its URL instead of polled (issue 15).
+
+``POST /v1/webhooks`` (warehouse key) answers the subscription with its signing ``secret``,
+shown this once; ``GET`` lists or shows subscriptions without it. A warehouse sees and changes
+its own (by enterprise code), an operator sees and resumes every one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from service.api.deps import CallerDep, ServicesDep
+from service.queue import webhook_subscriptions as subscriptions
+from service.queue.webhook_subscriptions import delivery_json, subscription_json
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookRequest(BaseModel):
+    url: str = Field(description="http:// or https:// URL the entries are POSTed to")
+    after: int | None = Field(
+        default=None,
+        ge=0,
+        description="deliver entries with seq > after (default: the manifest's current end)",
+    )
+
+
+@router.post("/v1/webhooks", status_code=201, summary="Subscribe to the manifest by webhook")
+async def create_webhook(
+    body: WebhookRequest, caller: CallerDep, services: ServicesDep
+) -> dict[str, Any]:
+    return await subscriptions.create(services.db, services.settings, caller, body.url, body.after)
+
+
+@router.get("/v1/webhooks", summary="The caller's webhook subscriptions")
+async def list_webhooks(caller: CallerDep, services: ServicesDep) -> dict[str, Any]:
+    rows = await subscriptions.listed(services.db, caller)
+    return {"webhooks": [subscription_json(r) for r in rows]}
+
+
+@router.get("/v1/webhooks/{webhook_id}", summary="One webhook subscription")
+async def get_webhook(webhook_id: int, caller: CallerDep, services: ServicesDep) -> dict[str, Any]:
+    return subscription_json(await subscriptions.find(services.db, caller, webhook_id))
+
+
+@router.delete("/v1/webhooks/{webhook_id}", status_code=204, summary="Delete a subscription")
+async def delete_webhook(webhook_id: int, caller: CallerDep, services: ServicesDep) -> Response:
+    await subscriptions.remove(services.db, caller, webhook_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/webhooks/{webhook_id}/resume", summary="Resume a paused subscription")
+async def resume_webhook(
+    webhook_id: int, caller: CallerDep, services: ServicesDep
+) -> dict[str, Any]:
+    row = await subscriptions.resume(services.db, caller, webhook_id)
+    services.notifier.notify()  # this process's deliverer tries at once
+    return subscription_json(row)
+
+
+@router.get("/v1/webhooks/{webhook_id}/deliveries", summary="Delivery attempts, newest first")
+async def list_deliveries(
+    webhook_id: int,
+    caller: CallerDep,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, description="attempts with id < before")] = None,
+) -> dict[str, Any]:
+    rows = await subscriptions.deliveries(services.db, caller, webhook_id, limit, before)
+    return {"deliveries": [delivery_json(r) for r in rows]}
