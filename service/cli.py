@@ -1,17 +1,19 @@
-"""The ``sandan`` command: serve, migrate, keys, certs, audit, sweep, relay, demo."""
+"""The ``sandan`` command: serve, migrate, keys, certs, audit, sweep, relay, demo; and for
+integrators, over HTTP to any server: send, tail, explain (``service.cli_client``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from service import cli_client, trust_cli
 from service.config import Settings, get_settings
 from service.logs import configure
-from service.trust_cli import add_commands
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,9 +75,18 @@ def _relay(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from service.demo.play import run_demo
+    import httpx
 
-    return asyncio.run(run_demo(settings, args.url, args.consignments, args.seed))
+    from service.demo.play import ServerMissing, run_demo, wait_for_server
+
+    try:
+        wait_for_server(args.url, args.wait)
+        return asyncio.run(run_demo(settings, args.url, args.consignments, args.seed))
+    except ServerMissing as missing:
+        print(f"sandan demo: {missing}", file=sys.stderr)
+    except httpx.HTTPError as error:
+        print(f"sandan demo: the server at {args.url} failed: {error}", file=sys.stderr)
+    return 1
 
 
 def _positive(text: str) -> int:
@@ -103,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
 
-    add_commands(sub)
+    trust_cli.add_commands(sub)
 
     sub.add_parser("sweep", help="decide bundles past their deadline once").set_defaults(run=_sweep)
 
@@ -112,10 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(run=_relay)
 
     demo = sub.add_parser("demo", help="seed demo keys and play mixed traffic at a server")
-    demo.add_argument("--url", default="http://127.0.0.1:8000")
+    demo.add_argument(
+        "--url",
+        default=os.environ.get("SANDAN_URL", "http://127.0.0.1:8000"),
+        help="the server to play at (default SANDAN_URL, else http://127.0.0.1:8000); it must "
+        "use this command's database (SANDAN_DATABASE_URL), where the demo keys are made",
+    )
+    demo.add_argument(
+        "--wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for the server to answer (60): it may still be starting",
+    )
     demo.add_argument("--consignments", type=int, default=60)
     demo.add_argument("--seed", type=int, default=11)
     demo.set_defaults(run=_demo)
+
+    cli_client.add_commands(sub)
     return parser
 
 
@@ -127,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sandan: {_reasons(error)}", file=sys.stderr)
         return 2
     # `keys`, `certs` and `demo` talk to a person: plain text; the long-running commands log JSON.
-    interactive = args.command in ("keys", "certs", "audit", "demo", "migrate", "sweep")
+    interactive = args.command in (
+        *("keys", "certs", "audit", "demo", "migrate", "sweep"),
+        *("send", "tail", "explain"),
+    )
     configure(settings.log_level, "text" if interactive else settings.log_format)
     result: int = args.run(args, settings)
     return result

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
+import time
 from typing import Any
 
 from service.config import Settings
@@ -30,8 +32,33 @@ def event_loop_options() -> dict[str, str]:
     }
 
 
+def announce_when_ready(host: str, port: int, *, every: float = 0.2) -> threading.Thread:
+    """Print one line once the server answers ``/healthz``, from a thread beside uvicorn's
+    (in the supervisor too: whichever worker answers, the port is served)."""
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{local}:{port}"
+
+    def watch() -> None:
+        import httpx
+
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(every)
+        print(f"sandan is ready at {url} (review UI {url}/review, API {url}/docs)", flush=True)
+
+    thread = threading.Thread(target=watch, name="announce-ready", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
+
+    announce_when_ready(host, port)
 
     options: dict[str, Any] = {
         "host": host,

@@ -10,6 +10,8 @@ exports arrive and depart, reaching ``closed`` (``service.demo.movement_play``).
 from __future__ import annotations
 
 import random
+import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from service.client import SandanClient
 from service.config import Settings
 from service.demo.consignments import DEMO_PARTIES, Consignment, clean_import, message_of
 from service.demo.exports import EXPORT_MISMATCHES, clean_export, kinds_to_send, with_export_mistake
@@ -134,6 +137,42 @@ async def play(
     return statuses
 
 
+class ServerMissing(Exception):
+    """No server to play at, or one that does not share the demo's database."""
+
+
+def wait_for_server(url: str, wait: float, *, every: float = 0.5) -> None:
+    """Return once ``url`` answers ``/healthz``; ``ServerMissing`` after ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    told = False
+    with SandanClient(url, key=None) as client:
+        while not client.healthy():
+            if time.monotonic() >= deadline:
+                raise ServerMissing(
+                    f"no Sandan server answers at {url} (waited {wait:g} s): start one with "
+                    "./scripts/serve (or sandan serve), or give its address with --url"
+                )
+            if not told:
+                print(
+                    f"waiting up to {wait:g} s for the Sandan server at {url} ...", file=sys.stderr
+                )
+                told = True
+            time.sleep(every)
+
+
+async def _check_keys(url: str, key: str, settings: Settings) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        response = await client.get(
+            "/v1/manifest", params={"limit": 1}, headers={"Authorization": f"Bearer {key}"}
+        )
+    if response.status_code == 401:
+        raise ServerMissing(
+            f"the server at {url} does not know the keys just made in {settings.database_url}: "
+            "run sandan demo with the server's SANDAN_DATABASE_URL"
+        )
+    response.raise_for_status()
+
+
 async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
     keys: dict[str, str] = {}
     print("demo keys (each shown once):")
@@ -141,6 +180,7 @@ async def run_demo(settings: Settings, url: str, count: int, seed: int) -> int:
         key = await create_api_key(settings, list(demo_key.codes), [demo_key.role], demo_key.name)
         keys[demo_key.role] = key
         print(f"  {demo_key.role:<10} {' '.join(demo_key.codes):<22} {key}")
+    await _check_keys(url, keys["operator"], settings)
     rng = random.Random(seed)
     planned = plan(rng, count)
     statuses = await play(url, keys, planned, rng)
