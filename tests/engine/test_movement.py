@@ -16,8 +16,8 @@ from service.demo.exports import clean_export
 from service.demo.movement import arrival_message, departure_message, master_bill_message
 from service.messages.registry import BUNDLE_KINDS, Kind, Role
 from service.security.keys import Caller
-from service.store import bundles
-from service.store.tables import receipts, waybill_arrivals
+from service.store import bundles, receipts
+from service.store.tables import waybill_arrivals
 from tests.engine.conftest import Pipeline, PipelineFactory
 
 P = DEMO_PARTIES
@@ -120,11 +120,8 @@ async def test_a_departure_closes_the_released_lists_it_names_and_only_those(
         assert (await row(p, unlisted))["state"] == "released"
         assert [e["decision"] for e in await p.entries(listed.key)] == ["release", "close"]
         async with p.db.read() as conn:
-            feed = (
-                (await conn.execute(select(receipts).where(receipts.c.invt_no == invt_no)))
-                .mappings()
-                .all()
-            )
+            every = await receipts.read_after(conn, 0, 1_000_000, None)
+            feed = [r for r in every if r["invt_no"] == invt_no]
         assert [(r["recipient"], r["return_status"]) for r in feed][-1] == (P.agent.code, "899")
 
 
