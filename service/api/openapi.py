@@ -123,20 +123,27 @@ def problem_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def answers(
-    model: type[BaseModel] | None, *problems: int, status: int = 200, description: str = "OK"
+    model: type[BaseModel] | None,
+    *problems: int,
+    status: int = 200,
+    description: str = "OK",
+    media: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for a route decorator: ``model`` is the JSON answer (None for a
-    route that documents its own, e.g. text), ``problems`` the error statuses it can
-    answer. The answer is documented, not re-validated: the routers' dictionaries are sent
-    as they are built (orjson on the hot paths)."""
+    route that answers no JSON), ``media`` the success answer's other content types (media
+    type -> its ``schema`` and ``example``: the CEB792 of a summary, a CSV), ``problems``
+    the error statuses it can answer. The answer is documented, not re-validated: the
+    routers' dictionaries are sent as they are built (orjson on the hot paths)."""
     responses: dict[int | str, dict[str, Any]] = {}
+    content: dict[str, Any] = {}
     if model is not None:
         _register(model)
-        responses[status] = {
-            "model": model,
-            "description": description,
-            "content": {"application/json": {"example": model_example(model)}},
-        }
+        content["application/json"] = {"example": model_example(model)}
+    content.update(media or {})
+    if content:
+        responses[status] = {"description": description, "content": content}
+    if model is not None:
+        responses[status]["model"] = model
     responses.update(problem_answers(*problems))
     kwargs: dict[str, Any] = {"responses": responses}
     if model is not None:
