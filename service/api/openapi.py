@@ -32,6 +32,7 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 # FastAPI's default favicon is on its public site: an empty one instead.
 NO_FAVICON = "data:,"
+REDOC_IMAGES = "img-src 'self' data:"
 # Status -> (what it means, an example problem).
 PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     400: (
@@ -263,10 +264,13 @@ def install(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=root + openapi_url,
             title=f"{app.title} API",
             redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=NO_FAVICON,
             with_google_fonts=False,
         )
+        # ReDoc's sidebar always shows its maker's logo from their CDN: images from here only
+        page.headers["Content-Security-Policy"] = REDOC_IMAGES
+        return page
