@@ -32,6 +32,7 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs/assets"
 # FastAPI's default favicon is on its public site: an empty one instead.
 NO_FAVICON = "data:,"
+REDOC_IMAGES = "img-src 'self' data:"
 # Status -> (what it means, an example problem).
 PROBLEMS: dict[int, tuple[str, dict[str, Any]]] = {
     400: (
@@ -123,20 +124,27 @@ def problem_answers(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def answers(
-    model: type[BaseModel] | None, *problems: int, status: int = 200, description: str = "OK"
+    model: type[BaseModel] | None,
+    *problems: int,
+    status: int = 200,
+    description: str = "OK",
+    media: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for a route decorator: ``model`` is the JSON answer (None for a
-    route that documents its own, e.g. text), ``problems`` the error statuses it can
-    answer. The answer is documented, not re-validated: the routers' dictionaries are sent
-    as they are built (orjson on the hot paths)."""
+    route that answers no JSON), ``media`` the success answer's other content types (media
+    type -> its ``schema`` and ``example``: the CEB792 of a summary, a CSV), ``problems``
+    the error statuses it can answer. The answer is documented, not re-validated: the
+    routers' dictionaries are sent as they are built (orjson on the hot paths)."""
     responses: dict[int | str, dict[str, Any]] = {}
+    content: dict[str, Any] = {}
     if model is not None:
         _register(model)
-        responses[status] = {
-            "model": model,
-            "description": description,
-            "content": {"application/json": {"example": model_example(model)}},
-        }
+        content["application/json"] = {"example": model_example(model)}
+    content.update(media or {})
+    if content:
+        responses[status] = {"description": description, "content": content}
+    if model is not None:
+        responses[status]["model"] = model
     responses.update(problem_answers(*problems))
     kwargs: dict[str, Any] = {"responses": responses}
     if model is not None:
@@ -256,10 +264,13 @@ def install(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=root + openapi_url,
             title=f"{app.title} API",
             redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=NO_FAVICON,
             with_google_fonts=False,
         )
+        # ReDoc's sidebar always shows its maker's logo from their CDN: images from here only
+        page.headers["Content-Security-Policy"] = REDOC_IMAGES
+        return page

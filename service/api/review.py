@@ -12,7 +12,15 @@ from pydantic import BaseModel, Field
 
 from service.api.deps import OperatorDep, ServicesDep
 from service.api.openapi import answers
-from service.api.schemas.review import ActionDone, Actions, Dashboard, Queue, ReviewBundle
+from service.api.schemas.review import (
+    ActionDone,
+    Actions,
+    BulkOutcome,
+    Dashboard,
+    Queue,
+    ReviewBundle,
+    queue_csv_example,
+)
 from service.clock import utcnow
 from service.engine import review, review_bulk, review_export, review_view
 from service.errors import NotFound
@@ -68,6 +76,20 @@ async def _encoded(chunks: AsyncIterator[str]) -> AsyncIterator[bytes]:
     "/v1/review/exceptions.csv",
     summary="The exception queue as CSV: every bundle the filters select",
     response_class=StreamingResponse,
+    **answers(
+        None,
+        401,
+        403,
+        422,
+        description="UTF-8 CSV with a byte order mark (for Excel), the header first; "
+        "a download (Content-Disposition)",
+        media={
+            "text/csv": {
+                "schema": {"type": "string", "description": "one row per bundle"},
+                "example": queue_csv_example(),
+            }
+        },
+    ),
 )
 async def get_queue_csv(
     request: Request, operator: OperatorDep, services: ServicesDep
@@ -91,6 +113,7 @@ class BulkRequest(BaseModel):
 @router.post(
     "/v1/review/bulk",
     summary="Release or reject many bundles with one reason, each audited as a single action",
+    **answers(BulkOutcome, 401, 403, 422),
 )
 async def post_bulk(
     body: BulkRequest, operator: OperatorDep, services: ServicesDep

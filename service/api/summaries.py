@@ -8,10 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.summaries import Summary, SummaryProposal, summary_xml_example
 from service.engine.summary_view import load_summary, proposal, summary_json, summary_xml
 from service.errors import NotFound
 
 router = APIRouter(tags=["summaries"])
+CEB792 = {
+    "application/xml": {
+        "schema": {"type": "string", "description": "the CEB792Message (汇总结果单)"},
+        "example": summary_xml_example(),
+    }
+}
 
 
 @router.get(
@@ -23,6 +31,7 @@ router = APIRouter(tags=["summaries"])
         "yet, with the groups a CEB701 naming them would form. `itemNameFlag=1` and "
         "`summaryFlag=2` group as the CEB701 head fields of the same names would."
     ),
+    **answers(SummaryProposal, 401, 422),
 )
 async def get_proposal(
     caller: CallerDep,
@@ -48,7 +57,13 @@ async def get_proposal(
 @router.get(
     "/v1/summaries/{sum_no}",
     summary="One export summary (JSON, or its CEB792 with Accept: application/xml)",
-    responses={200: {"content": {"application/xml": {}}}, 404: {}},
+    **answers(
+        Summary,
+        401,
+        404,
+        description="The summary as JSON, or with `Accept: application/xml` its CEB792 message",
+        media=CEB792,
+    ),
 )
 async def get_summary(
     sum_no: str, request: Request, caller: CallerDep, services: ServicesDep

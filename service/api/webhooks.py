@@ -13,6 +13,13 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from service.api.deps import CallerDep, ServicesDep
+from service.api.openapi import answers
+from service.api.schemas.webhooks import (
+    CreatedSubscription,
+    Deliveries,
+    Subscription,
+    Subscriptions,
+)
 from service.queue import webhook_subscriptions as subscriptions
 from service.queue.webhook_subscriptions import delivery_json, subscription_json
 
@@ -28,31 +35,57 @@ class WebhookRequest(BaseModel):
     )
 
 
-@router.post("/v1/webhooks", status_code=201, summary="Subscribe to the manifest by webhook")
+@router.post(
+    "/v1/webhooks",
+    summary="Subscribe to the manifest by webhook",
+    **answers(
+        CreatedSubscription,
+        401,
+        403,
+        422,
+        status=201,
+        description="Created; the signing secret is shown this once",
+    ),
+)
 async def create_webhook(
     body: WebhookRequest, caller: CallerDep, services: ServicesDep
 ) -> dict[str, Any]:
     return await subscriptions.create(services.db, services.settings, caller, body.url, body.after)
 
 
-@router.get("/v1/webhooks", summary="The caller's webhook subscriptions")
+@router.get(
+    "/v1/webhooks", summary="The caller's webhook subscriptions", **answers(Subscriptions, 401)
+)
 async def list_webhooks(caller: CallerDep, services: ServicesDep) -> dict[str, Any]:
     rows = await subscriptions.listed(services.db, caller)
     return {"webhooks": [subscription_json(r) for r in rows]}
 
 
-@router.get("/v1/webhooks/{webhook_id}", summary="One webhook subscription")
+@router.get(
+    "/v1/webhooks/{webhook_id}",
+    summary="One webhook subscription",
+    **answers(Subscription, 401, 404, 422),
+)
 async def get_webhook(webhook_id: int, caller: CallerDep, services: ServicesDep) -> dict[str, Any]:
     return subscription_json(await subscriptions.find(services.db, caller, webhook_id))
 
 
-@router.delete("/v1/webhooks/{webhook_id}", status_code=204, summary="Delete a subscription")
+@router.delete(
+    "/v1/webhooks/{webhook_id}",
+    status_code=204,
+    summary="Delete a subscription",
+    **answers(None, 401, 404, 422),
+)
 async def delete_webhook(webhook_id: int, caller: CallerDep, services: ServicesDep) -> Response:
     await subscriptions.remove(services.db, caller, webhook_id)
     return Response(status_code=204)
 
 
-@router.post("/v1/webhooks/{webhook_id}/resume", summary="Resume a paused subscription")
+@router.post(
+    "/v1/webhooks/{webhook_id}/resume",
+    summary="Resume a paused subscription",
+    **answers(Subscription, 401, 404, 422),
+)
 async def resume_webhook(
     webhook_id: int, caller: CallerDep, services: ServicesDep
 ) -> dict[str, Any]:
@@ -61,7 +94,11 @@ async def resume_webhook(
     return subscription_json(row)
 
 
-@router.get("/v1/webhooks/{webhook_id}/deliveries", summary="Delivery attempts, newest first")
+@router.get(
+    "/v1/webhooks/{webhook_id}/deliveries",
+    summary="Delivery attempts, newest first",
+    **answers(Deliveries, 401, 404, 422),
+)
 async def list_deliveries(
     webhook_id: int,
     caller: CallerDep,

@@ -16,6 +16,7 @@ from lxml import etree
 from service.demo.consignments import ROOTS, Consignment, clean_import, sender_code
 from service.demo.exports import clean_export
 from service.demo.lifecycle import cancel_message, refund_message
+from service.demo.summary import summary_fields, summary_message
 from service.messages.receipts import ReceiptItem, build_receipt
 from service.messages.registry import BUNDLE_KINDS, CEB_NS, MESSAGE_TYPES, Kind
 
@@ -43,7 +44,20 @@ def request_examples() -> dict[str, bytes]:
         refund = refund_message(c, _INVT_NO[direction], agent)
         out[_root(cancel)] = cancel
         out[_root(refund)] = refund
+    out["CEB701Message"] = _summary(_consignments()["E"])
     return {name: out[name] for name in MESSAGE_TYPES if name in out}  # the registry's order
+
+
+def _summary(c: Consignment) -> bytes:
+    """A CEB701 from the export consignment's agent, naming its (made-up) invtNo."""
+    head = c.inventory
+    fields = summary_fields(
+        head["ebcCode"],
+        head["ebcName"],
+        agent_code=head["agentCode"],
+        agent_name=head["agentName"],
+    )
+    return summary_message(fields, [_INVT_NO["E"]], sender_code(c, Kind.INVENTORY))
 
 
 def _root(message: bytes) -> str:

@@ -4,6 +4,9 @@ added without ``service.api.openapi.answers`` (or an equivalent) fails here, nam
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -14,6 +17,7 @@ from openapi_spec_validator import validate
 
 from service.app import create_app
 from service.config import Settings
+from service.engine.review_export import COLUMNS
 from service.messages.registry import MESSAGE_TYPES
 from service.messages.schema import schema_checker
 from tests.api.openapi_support import document, json_schema, operations
@@ -138,3 +142,25 @@ def test_docs_pages_load_their_scripts_from_sandan_itself(client: TestClient) ->
             answer = client.get(f"/docs/assets/{asset}")
             assert answer.status_code == 200 and len(answer.content) > 10_000, asset
     assert client.get("/openapi.json").json() == document()
+
+
+def test_the_summary_and_the_csv_document_their_text_answers() -> None:
+    paths = document()["paths"]
+    xml = paths["/v1/summaries/{sum_no}"]["get"]["responses"]["200"]["content"]
+    assert set(xml) == {"application/json", "application/xml"}
+    summary = etree.fromstring(xml["application/xml"]["example"].encode())
+    assert etree.QName(summary).localname == "CEB792Message"
+    configured = Settings().reference_dir
+    root = Path(__file__).resolve().parents[2]
+    xsd = (configured if configured.is_absolute() else root / configured) / "xsd" / "export.xsd"
+    if xsd.is_file():  # the official schema, when the GACC reference folder is there
+        official = etree.XMLSchema(etree.parse(str(xsd)))
+        assert official.validate(summary), official.error_log
+    # the example's sumNo and invtNos are the JSON example's
+    json_example = xml["application/json"]["example"]
+    c = "{http://www.chinaport.gov.cn/ceb}"
+    assert summary.findtext(f".//{c}sumNo") == json_example["sumNo"]
+    assert [e.text for e in summary.iter(f"{c}invtNo")] == json_example["inventories"]
+    csv_answer = paths["/v1/review/exceptions.csv"]["get"]["responses"]["200"]["content"]
+    header, row = list(csv.reader(io.StringIO(csv_answer["text/csv"]["example"])))
+    assert tuple(header) == COLUMNS and len(row) == len(COLUMNS)

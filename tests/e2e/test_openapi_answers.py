@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,15 +15,21 @@ import pytest
 from lxml import etree
 
 from service.api.xml_examples import request_examples
-from service.demo.consignments import clean_import
+from service.demo.consignments import DEMO_PARTIES, clean_import
+from service.demo.exports import clean_export
+from service.demo.mistakes import with_mistake
+from service.demo.summary import summary_fields, summary_message
+from service.messages.receipts import CUSTOMS_TZ
 from service.messages.registry import MESSAGE_TYPES, Kind
 from tests.api.openapi_support import check_answer, document
 from tests.e2e.conftest import KEYS, Deployment, deploy
 from tests.e2e.support import wait_until
+from tests.e2e.test_lifecycle import released
+from tests.e2e.webhook_receiver import receiver
 from tests.security.certs import certificate_pem
 
 BUNDLE_PATH = "/v1/bundles/{ebp_code}/{order_no}"
-LIFECYCLE = {Kind.CANCEL, Kind.RETURN}
+LIFECYCLE = {Kind.CANCEL, Kind.RETURN, Kind.SUMMARY}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +58,29 @@ def answer(
         f"{method} {url or path} answered {response.status_code}, undocumented: {response.text}"
     )
     check_answer(method, path, response.status_code, response.json())
+    return response
+
+
+def documented_text(
+    d: Deployment, path: str, role: str, media_type: str, *, url: str | None = None, **kw: Any
+) -> httpx.Response:
+    """A GET whose success answer is ``media_type`` text, as documented: its content type,
+    and the documented example's first line (an XML root, a CSV header) the same as the
+    real one's."""
+    headers = d.headers(role, Accept=media_type)
+    response = d.client.get(url or path, headers=headers, **kw)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media_type
+    content = document()["paths"][path]["get"]["responses"]["200"]["content"][media_type]
+    assert content["schema"]["type"] == "string"
+    example = content["example"]
+    if media_type == "application/xml":
+        real, documented = etree.fromstring(response.content), etree.fromstring(example.encode())
+        assert real.tag == documented.tag
+        assert [e.tag for e in real.iter()][:20] == [e.tag for e in documented.iter()][:20]
+    else:
+        real_header = response.content.decode("utf-8").lstrip("\ufeff").splitlines()[0]
+        assert real_header == example.splitlines()[0]
     return response
 
 
@@ -171,3 +201,103 @@ def test_problems_answer_as_documented(served: Deployment) -> None:
     )
     assert refused.status_code == 400
     check_answer("POST", "/v1/messages", 400, refused.json())
+
+
+def test_summary_routes_answer_as_documented(served: Deployment) -> None:
+    d = served
+    export = clean_export(random.Random(90_002), 90_002)
+    invt_no = released(d, export)
+    ebc = DEMO_PARTIES.ebc
+    today = datetime.now(CUSTOMS_TZ).date().isoformat()
+    proposed = answer(
+        d,
+        "GET",
+        "/v1/summaries/proposal",
+        "platform",
+        params={"ebcCode": ebc.code, "from": today, "to": today},
+    ).json()
+    assert invt_no in proposed["inventories"] and proposed["lines"]
+    bad = {"ebcCode": ebc.code, "from": today, "to": "tomorrow"}
+    assert answer(d, "GET", "/v1/summaries/proposal", "platform", params=bad).status_code == 422
+    message = summary_message(summary_fields(ebc.code, ebc.name), [invt_no], ebc.code)
+    applied = d.post(message, "platform")
+    assert applied.status_code == 200, applied.text
+    (summary_answer,) = applied.json()["documents"]
+    assert summary_answer["status"] == "accepted", summary_answer
+    sum_no = summary_answer["key"]["sumNo"]
+    url = f"/v1/summaries/{sum_no}"
+    summary = answer(d, "GET", "/v1/summaries/{sum_no}", "platform", url=url).json()
+    assert summary["inventories"] == [invt_no]
+    documented_text(d, "/v1/summaries/{sum_no}", "platform", "application/xml", url=url)
+    missing = answer(
+        d, "GET", "/v1/summaries/{sum_no}", "platform", url="/v1/summaries/29242026S999999999"
+    )
+    assert missing.status_code == 404
+
+
+def test_review_tools_answer_as_documented(served: Deployment) -> None:
+    d = served
+    documented_text(d, "/v1/review/exceptions.csv", "operator", "text/csv", params={"state": "all"})
+    consignment = clean_import(random.Random(90_003), 90_003)
+    d.send_all(consignment)
+    wait_until(lambda: d.bundle_json(consignment.key)["state"], lambda s: s == "released")
+    version = d.bundle_json(consignment.key)["version"]
+    key = {"ebpCode": consignment.key[0], "orderNo": consignment.key[1]}
+    body = {
+        "action": "reject",
+        "reason": "documented",
+        "bundles": [{**key, "version": version}, {**key, "version": version}],
+    }
+    outcome = answer(d, "POST", "/v1/review/bulk", "operator", json=body).json()
+    # the second names the version the first made stale: refused, as documented
+    assert [r["outcome"] for r in outcome["results"]] == ["done", "refused"], outcome
+    assert answer(d, "POST", "/v1/review/bulk", "operator", json={}).status_code == 422
+    assert answer(d, "POST", "/v1/review/bulk", "platform", json=body).status_code == 403
+    rejected = answer(d, "GET", "/v1/review/exceptions", "operator", params={"state": "rejected"})
+    assert rejected.json()["total"] >= 1
+    # a bundle in exception for a rule: the counts per severity and the top rules have it
+    faulty = with_mistake(clean_import(random.Random(90_004), 90_004), "PAYMENT_AMOUNT")
+    d.send_all(faulty)
+    wait_until(lambda: d.bundle_json(faulty.key)["state"], lambda s: s == "exception")
+    queue = answer(d, "GET", "/v1/review/exceptions", "operator").json()
+    assert queue["countsBySeverity"]["PAYMENT_AMOUNT"]["error"] >= 1
+    dashboard = answer(d, "GET", "/v1/review/dashboard", "operator", params={"from": today()})
+    assert dashboard.json()["from"] == today()
+    top = {r["code"]: r for r in dashboard.json()["topRules"]}
+    assert top["PAYMENT_AMOUNT"]["errors"] >= 1
+
+
+def today() -> str:
+    return datetime.now(CUSTOMS_TZ).date().isoformat()
+
+
+def test_webhook_routes_answer_as_documented(served: Deployment) -> None:
+    d = served
+    path = "/v1/webhooks/{webhook_id}"
+    with receiver() as r:
+        created = answer(
+            d, "POST", "/v1/webhooks", "warehouse", json={"url": r.url, "after": 0}
+        ).json()
+        r.secret = created["secret"]
+        one = f"/v1/webhooks/{created['id']}"
+        assert any(
+            w["id"] == created["id"]
+            for w in answer(d, "GET", "/v1/webhooks", "warehouse").json()["webhooks"]
+        )
+        answer(d, "GET", path, "warehouse", url=one)
+        deliveries = wait_until(
+            lambda: answer(
+                d, "GET", path + "/deliveries", "warehouse", url=one + "/deliveries"
+            ).json()["deliveries"],
+            bool,
+        )
+        assert deliveries[0]["statusCode"] == 200
+        answer(d, "POST", path + "/resume", "operator", url=one + "/resume")
+        refused = answer(d, "POST", "/v1/webhooks", "warehouse", json={"url": "ftp://x"})
+        assert refused.status_code == 422
+        assert answer(d, "POST", "/v1/webhooks", "platform", json={"url": r.url}).status_code == 403
+        assert answer(d, "GET", path, "other_warehouse", url=one).status_code == 404
+        deleted = d.client.delete(one, headers=d.headers("warehouse"))
+        assert deleted.status_code == 204
+        assert "204" in document()["paths"][path]["delete"]["responses"]
+        assert answer(d, "DELETE", path, "warehouse", url=one).status_code == 404

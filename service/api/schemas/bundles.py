@@ -15,6 +15,8 @@ from service.api.schemas.common import (
 )
 
 Kind = Literal["order", "payment", "logistics", "inventory", "cancel", "return"]
+# what ingest answers for: a bundle's documents, and the summary (CEB701) too
+AnswerKind = Literal["order", "payment", "logistics", "inventory", "cancel", "return", "summary"]
 
 _DOC_KEY = {"ebpCode": "3301960001", "orderNo": "SD2026111100000001"}
 
@@ -28,10 +30,11 @@ class DocumentError(BaseModel):
 
 class DocumentAnswer(BaseModel):
     guid: str
-    kind: Kind
+    kind: AnswerKind
     key: dict[str, str] = Field(
         description="the bundle key fields the document carries (ebpCode, orderNo, "
-        "logisticsCode, logisticsNo), and invtNo once assigned"
+        "logisticsCode, logisticsNo), and invtNo once assigned; a summary's ebcCode and "
+        "copNo, and its sumNo once accepted"
     )
     status: Literal["accepted", "duplicate", "rejected"]
     returnStatus: str = Field(description='"120" accepted, "100" refused, "-..." unprocessable')
