@@ -1,7 +1,9 @@
 """The database schema, as SQLAlchemy Core tables.
 
 Alembic migrations (``migrations/``) are the only way this schema reaches a database; a test
-checks that the migrations produce exactly these tables.
+checks that the migrations produce exactly these tables. The core tables (keys, bundles,
+documents, the manifest, trust) are here; the lifecycle's and the webhooks' in their own
+modules, gathered here so that ``metadata`` holds every table whatever is imported.
 """
 
 from __future__ import annotations
@@ -10,32 +12,51 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
-    Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
+from service.store.lifecycle_tables import (
+    bundle_returns,
+    receipt_runs,
+    summaries,
+    summary_inventories,
+    waybill_arrivals,
 )
+from service.store.table_base import Id, Money, Timestamp, metadata
+from service.store.webhook_tables import webhook_deliveries, webhooks
 
-Money = Numeric(24, 5, asdecimal=True)
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big tables.
-Id = BigInteger().with_variant(Integer(), "sqlite")
-Timestamp = DateTime(timezone=True)
+__all__ = [
+    "Id",
+    "Money",
+    "Timestamp",
+    "annual_ledger",
+    "api_keys",
+    "audit_log",
+    "bundle_events",
+    "bundle_returns",
+    "bundles",
+    "certificates",
+    "counters",
+    "documents",
+    "manifest",
+    "metadata",
+    "rate_buckets",
+    "receipt_runs",
+    "relay_position",
+    "review_actions",
+    "summaries",
+    "summary_inventories",
+    "waybill_arrivals",
+    "webhook_deliveries",
+    "webhooks",
+]
 
 api_keys = Table(
     "api_keys",
@@ -308,144 +329,4 @@ rate_buckets = Table(
     Column("key_id", Id, primary_key=True, autoincrement=False),
     Column("tokens", Float(precision=53), nullable=False),
     Column("at", Float(precision=53), nullable=False),
-)
-
-bundle_returns = Table(
-    "bundle_returns",
-    metadata,
-    # SPEC §10 returns (退货): one row per accepted return document, in the order applied.
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
-    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
-    Column("invt_no", String(18), nullable=False),
-    Column("at", Timestamp, nullable=False),
-    # Σ qty × price of the returned lines (the inventory's prices)
-    Column("value", Money, nullable=False),
-    # [{"gnum", "qty", "value"}], amounts as decimal strings
-    Column("lines", JSON, nullable=False),
-    Index(None, "bundle_id"),
-)
-
-waybill_arrivals = Table(
-    "waybill_arrivals",
-    metadata,
-    # SPEC §10 arrivals by waybill number, kept for the consignments not yet naming it: an
-    # inventory that comes to name the waybill later finds its arrival here. The first
-    # arrival of a number counts.
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("logistics_code", String(18), nullable=False),
-    Column("logistics_no", String(60), nullable=False),
-    Column("direction", String(1), nullable=False),
-    Column("arrived_at", Timestamp, nullable=False),
-    Column("document_id", Id, ForeignKey("documents.id"), nullable=False),
-    UniqueConstraint("logistics_code", "logistics_no", "direction"),
-)
-
-receipt_runs = Table(
-    "receipt_runs",
-    metadata,
-    # SPEC §10 decision receipts: every receipt issued to an enterprise code, in ``seq``
-    # order, gapless and strictly increasing like the manifest's (``counters``), so a feed
-    # read by cursor never skips one that commits late. Stored as runs: the receipts one
-    # transaction issues in a row to one recipient (an intake batch's per message, a
-    # decision's per inventory sender) are one row holding seqs first_seq..last_seq, so a
-    # message of 100 documents writes one row, not 100 (store/receipts.py expands them).
-    # The ``receipts`` view (migration 0010) shows them one per row, for SQL readers.
-    Column("first_seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("last_seq", BigInteger, nullable=False),
-    # the enterprise code the receipts are issued to (the documents' sender)
-    Column("recipient", String(18), nullable=False),
-    # one object per receipt, in seq order: message_type (the receipt's root, e.g.
-    # CEB622Message), guid (of the document it is about), invt_no, bundle_id, return_status,
-    # return_time (YYYYMMDDhhmmssSSS, Beijing time), return_info, and fields (the head fields
-    # the receipt echoes, ``receipts.receipt_fields``, to render its XML)
-    Column("items", JSON, nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-    Index(None, "recipient", "last_seq"),
-)
-
-webhooks = Table(
-    "webhooks",
-    metadata,
-    # A warehouse's subscription to its manifest entries, POSTed to ``url`` (queue/webhooks.py).
-    Column("id", Id, primary_key=True, autoincrement=True),
-    # The enterprise code that owns it (the creating key's) and that key: deliveries carry
-    # what the key, or the key that replaced it in a rotation, may read of the manifest.
-    Column("code", String(18), nullable=False),
-    Column("key_id", Id, nullable=False),
-    Column("url", Text, nullable=False),
-    # The signing secret, AES-GCM sealed with a key derived from SANDAN_PII_KEY
-    # (security/webhook_secrets.py): shown once, when the subscription is created.
-    Column("secret", Text, nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-    # active | paused (after ``webhook_max_failures`` failed attempts in a row)
-    Column("state", String(10), nullable=False),
-    # The last manifest seq delivered (answered 2xx) or passed over as not the caller's.
-    Column("cursor", BigInteger, nullable=False),
-    # Failed attempts since the last success; the next attempt is not before ``retry_at``.
-    Column("failures", Integer, nullable=False),
-    Column("retry_at", Timestamp, nullable=True),
-    Column("last_error", Text, nullable=True),
-    Column("last_delivered_at", Timestamp, nullable=True),
-    # The one deliverer at a time: a process claims the subscription until ``lease_until``.
-    Column("lease_owner", String(80), nullable=True),
-    Column("lease_until", Timestamp, nullable=True),
-    Index(None, "code"),
-)
-
-webhook_deliveries = Table(
-    "webhook_deliveries",
-    metadata,
-    # Every attempt to deliver, successful or not (GET /v1/webhooks/{id}/deliveries).
-    Column("id", Id, primary_key=True, autoincrement=True),
-    Column("webhook_id", Id, ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
-    Column("at", Timestamp, nullable=False),
-    # 1 for the first try of entries from this cursor, 2 for the first retry, ...
-    Column("attempt", Integer, nullable=False),
-    Column("first_seq", BigInteger, nullable=False),
-    Column("last_seq", BigInteger, nullable=False),
-    Column("entries", Integer, nullable=False),
-    # the receiver's HTTP status, or the error when there was no answer (timeout, refused)
-    Column("status_code", Integer, nullable=True),
-    Column("error", Text, nullable=True),
-    # when the next attempt was scheduled after this failed one (None: success or paused)
-    Column("retry_at", Timestamp, nullable=True),
-    Index(None, "webhook_id", "id"),
-)
-
-summaries = Table(
-    "summaries",
-    metadata,
-    # SPEC §10 汇总申报: one row per accepted summary application (CEB701), with the
-    # result Sandan builds for it (the CEB792's content)
-    Column("id", Id, primary_key=True, autoincrement=True),
-    # 汇总申请编号, given once the row has its id (``engine.sum_no``)
-    Column("sum_no", String(18), nullable=True, unique=True),
-    Column("document_id", Id, ForeignKey("documents.id"), nullable=True),
-    Column("ebc_code", String(18), nullable=False),
-    Column("agent_code", String(18), nullable=True),
-    Column("created_at", Timestamp, nullable=False),
-    # the first and last release among its inventories
-    Column("released_from", Timestamp, nullable=True),
-    Column("released_to", Timestamp, nullable=True),
-    # the CEB792 head fields (customsCode, names, flags, weights as decimal strings)
-    Column("head", JSON, nullable=False),
-    # the groups: [{"gseqno", "gcode", "gname", "country", "currency", "unit", "ownerCode",
-    # "qty", "totalPrice"}], amounts as decimal strings
-    Column("lines", JSON, nullable=False),
-    # each inventory line: [{"invtNo", "logisticsNo", "gnum", "gcode", "gseqno"}]
-    Column("items", JSON, nullable=False),
-    Index(None, "ebc_code", "id"),
-)
-
-summary_inventories = Table(
-    "summary_inventories",
-    metadata,
-    # The inventories of each summary. The unique invtNo is what keeps one list out of two
-    # accepted summaries (SUMMARY_DUPLICATE), also when two processes summarise it at once.
-    Column("summary_id", Id, ForeignKey("summaries.id"), nullable=False),
-    Column("invt_no", String(18), nullable=False, unique=True),
-    Column("bundle_id", Id, ForeignKey("bundles.id"), nullable=False),
-    Index(None, "bundle_id"),
-    Index(None, "summary_id"),
 )

@@ -191,7 +191,23 @@ _SPOILERS: dict[str, Spoil] = {
     "MISSING_PAYMENT": lambda: (without(bundle(), "payment"), context(deadline_passed=True)),
     "MISSING_LOGISTICS": lambda: (without(bundle(), "logistics"), context(deadline_passed=True)),
     "MISSING_INVENTORY": lambda: (without(bundle(), "inventory"), context(deadline_passed=True)),
+    # a regime whose required set names the arrival (SPEC §10), none reported by the deadline
+    "MISSING_ARRIVAL": lambda: (
+        bundle(),
+        context(
+            deadline_passed=True,
+            required_sets={"I9610": ["order", "payment", "logistics", "inventory", "arrival"]},
+        ),
+    ),
 }
+
+
+def test_a_required_arrival_holds_the_release_until_it_is_reported() -> None:
+    sets = {"I9610": ["order", "payment", "logistics", "inventory", "arrival"]}
+    waiting = evaluate(bundle(), context(required_sets=sets))
+    assert (waiting.outcome, waiting.missing) == (Outcome.PENDING, (Kind.ARRIVAL,))
+    arrived = evaluate(bundle(), replace(context(required_sets=sets), arrived=True))
+    assert (arrived.outcome, arrived.missing) == (Outcome.RELEASE, ())
 
 
 def test_every_collision_code_is_wired() -> None:
