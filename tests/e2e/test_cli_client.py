@@ -25,10 +25,22 @@ from tests.e2e.server import REPO_ROOT, free_port
 from tests.e2e.support import last_seq
 
 EXAMPLES = REPO_ROOT / "examples"
-# Who sends each example file, by its number: the bundle's four, then the cancel and return.
+# Who sends each example file, by its number: the bundle's four, then what follows them.
 SENDERS = {"1": "platform", "2": "payment", "3": "logistics", "4": "agent"}
+AFTER = {
+    "import": {"5": "warehouse", "6": "platform", "7": "agent"},
+    "export": {
+        "5": "platform",
+        "6": "agent",
+        "7": "warehouse",
+        "8": "logistics",
+        "9": "platform",
+        "10": "agent",
+    },
+}
 PLACEHOLDER = {"import": "29242026I000000000", "export": "29242026E000000000"}
 ORDER_NOS = {"import": "SD20261201000000", "export": "EX20261201000000"}
+BILL_NOS = {"import": "SANDAN-EXAMPLE-I001", "export": "SANDAN-EXAMPLE-E001"}
 SANDAN = [sys.executable, "-m", "service.cli"]
 LINE = re.compile(r"^(\S+) (\S+) (\S+) (accepted|duplicate|rejected) (-?\d+) (\S+)$")
 
@@ -68,6 +80,37 @@ def example(folder: str, number: str) -> Path:
     return path
 
 
+def send_example(
+    sandan: Deployment, folder: str, number: str, invt_no: str | None = None
+) -> tuple[str, ...]:
+    """Send one example after the bundle's four, the placeholder replaced by ``invt_no``; its
+    single document's answer, accepted without findings."""
+    body = example(folder, number).read_bytes()
+    if invt_no is not None:
+        body = body.replace(PLACEHOLDER[folder].encode(), invt_no.encode())
+    role = AFTER[folder][number]
+    sent = cli("send", "-", key=sandan.keys[role], url=sandan.server.url, stdin=body)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    [result] = lines_of(sent.stdout)
+    assert (result[3], result[5]) == ("accepted", "-"), result
+    return result
+
+
+def invt_no_shown(sandan: Deployment, key: tuple[str, str]) -> str:
+    """The invtNo `sandan explain` shows, as the README walk-through reads it."""
+    shown = cli("explain", *key, key=sandan.keys["operator"], url=sandan.server.url)
+    assert shown.returncode == 0, shown.stderr
+    invt_no = shown.stdout.splitlines()[0].split()[-1]
+    assert invt_no == sandan.bundle_json(key)["invtNo"]
+    return invt_no
+
+
+def test_every_example_file_is_sent_by_the_test() -> None:
+    for folder in ("import", "export"):
+        numbers = {p.name.split("-")[0] for p in (EXAMPLES / folder).glob("*.xml")}
+        assert numbers == set(SENDERS) | set(AFTER[folder]), folder
+
+
 @pytest.mark.parametrize("folder", ["import", "export"])
 def test_every_example_is_accepted_with_the_demo_enterprises(
     sandan: Deployment, folder: str
@@ -89,26 +132,44 @@ def test_every_example_is_accepted_with_the_demo_enterprises(
     assert again.returncode == 0, again.stderr
     assert [r[3] for r in lines_of(again.stdout)] == ["duplicate", "duplicate"]
 
-    # the cancel and the return name Sandan's invtNo: the one `sandan explain` shows
-    for key, number, role, state in (
-        (first, "5", "platform", "cancelled"),
-        (second, "6", "agent", "returned"),
-    ):
-        shown = cli("explain", *key, key=sandan.keys["operator"], url=url)
-        assert shown.returncode == 0, shown.stderr
-        invt_no = shown.stdout.splitlines()[0].split()[-1]
-        assert invt_no == sandan.bundle_json(key)["invtNo"]
-        body = (
-            example(folder, number)
-            .read_bytes()
-            .replace(PLACEHOLDER[folder].encode(), invt_no.encode())
-        )
-        sent = cli("send", "-", key=sandan.keys[role], url=url, stdin=body)
-        assert sent.returncode == 0, sent.stdout + sent.stderr
-        [result] = lines_of(sent.stdout)
-        assert result[1] == ("cancel" if number == "5" else "return")
-        assert f"invtNo={invt_no}" in result[2]
-        assert sandan.bundle_json(key)["state"] == state
+    # the cancel, return, master bill and summary name Sandan's invtNo: the one `sandan
+    # explain` shows; the arrival and departure name waybills
+    cancelled, returned = invt_no_shown(sandan, first), invt_no_shown(sandan, second)
+    if folder == "import":
+        assert send_example(sandan, folder, "5")[1] == "arrival"
+        for key in (first, second):
+            assert sandan.bundle_json(key)["arrivedAt"] is not None
+        cancel_number, return_number = "6", "7"
+    else:
+        cancel_number, return_number = "5", "10"
+    result = send_example(sandan, folder, cancel_number, cancelled)
+    assert (result[1], f"invtNo={cancelled}" in result[2]) == ("cancel", True)
+    assert sandan.bundle_json(first)["state"] == "cancelled"
+    if folder == "export":
+        move_to_closed_and_summarise(sandan, second, returned)
+    result = send_example(sandan, folder, return_number, returned)
+    assert (result[1], f"invtNo={returned}" in result[2]) == ("return", True)
+    assert sandan.bundle_json(second)["state"] == "returned"
+
+
+def move_to_closed_and_summarise(sandan: Deployment, key: tuple[str, str], invt_no: str) -> None:
+    """The export examples 6..9: bill of lading, arrival, departure (closed), summary."""
+    assert send_example(sandan, "export", "6", invt_no)[1] == "masterbill"
+    assert sandan.bundle_json(key)["billNo"] == BILL_NOS["export"]
+    assert send_example(sandan, "export", "7")[1] == "arrival"
+    assert sandan.bundle_json(key)["arrivedAt"] is not None
+    assert sandan.bundle_json(key)["state"] == "released"
+    assert send_example(sandan, "export", "8")[1] == "departure"
+    bundle = sandan.bundle_json(key)
+    assert (bundle["state"], bundle["departedAt"] is not None) == ("closed", True)
+    result = send_example(sandan, "export", "9", invt_no)
+    assert result[1] == "summary"
+    [sum_no] = re.findall(r"sumNo=(\w+)", result[2])
+    summary = sandan.client.get(f"/v1/summaries/{sum_no}", headers=sandan.headers("platform"))
+    assert summary.status_code == 200, summary.text
+    assert (summary.json()["sumNo"], summary.json()["inventories"]) == (sum_no, [invt_no])
+    assert summary.json()["lines"]
+    assert sandan.bundle_json(key)["summary"] == sum_no
 
 
 def test_every_accepted_message_type_has_an_example() -> None:

@@ -1,9 +1,11 @@
 """README's integrator walk-through, run as written on a fresh database: serve, demo, send the
-examples, tail, explain, cancel. Also that README's review filter and action examples find
+examples, tail, explain, cancel; an export to 结关 (master bill, arrival, departure) and into a
+summary. Also that README's review filter and action examples find
 what they are about in the demo's data."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -76,18 +78,40 @@ def test_the_walk_through_runs_as_written(tmp_path: Path) -> None:
             assert returncode == 0, printed[-5000:]
             assert f"sandan is ready at {url}" in printed
             sent = [line for line in printed.splitlines() if re.match(r"^\S{36} \w+ ", line)]
-            # 2 orders, 2 payments, 2 waybills, 2 inventories, 1 cancel: all accepted
-            assert [line.split()[3] for line in sent] == ["accepted"] * 9, printed[-5000:]
-            assert sent[-1].split()[1] == "cancel"
+            # import: 2 orders, 2 payments, 2 waybills, 2 inventories, 1 cancel; export: the
+            # same four, a master bill, an arrival, a departure, a summary: all accepted
+            assert [line.split()[3] for line in sent] == ["accepted"] * 21, printed[-5000:]
+            assert [line.split()[1] for line in sent[8:9] + sent[17:]] == [
+                "cancel",
+                "masterbill",
+                "arrival",
+                "departure",
+                "summary",
+            ]
             assert "state    released" in printed
             assert "PAYMENT_REFERENCE (error)" in printed
-            assert '"returnStatus":"399"' in printed.splitlines()[-1]
+            lines = printed.splitlines()
+            # the server's log lines come in between; the receipts tail prints the last two
+            receipts = [x for x in lines if x.startswith("{") and '"returnStatus":' in x]
+            assert '"returnStatus":"399"' in receipts[-1], printed[-5000:]
+            assert "state    closed" in printed
 
             keys = dict(
                 re.findall(
                     r"^  (\w+) .*?(sk_\S+)$", (root / "demo-keys.txt").read_text(), re.MULTILINE
                 )
             )
+            with httpx.Client(base_url=url) as http:
+                bundle = http.get(
+                    "/v1/bundles/3301960001/EX2026120100000002",
+                    headers={"Authorization": f"Bearer {keys['operator']}"},
+                ).json()
+            assert bundle["state"] == "closed"
+            [sum_no] = re.findall(r"sumNo=(\w+)", sent[-1])
+            # the curl of GET /v1/summaries/{sumNo}
+            [summary] = [json.loads(line) for line in lines if line.startswith('{"sumNo":')]
+            assert (summary["sumNo"], summary["inventories"]) == (sum_no, [bundle["invtNo"]])
+            assert summary["lines"] and bundle["summary"] == sum_no
             check_review_examples(url, keys["operator"])
         finally:
             with suppress(ProcessLookupError):
