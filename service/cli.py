@@ -78,9 +78,13 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     import httpx
 
     from service.demo.play import ServerMissing, run_demo, wait_for_server
+    from service.store.migrate import upgrade
 
     try:
         wait_for_server(args.url, args.wait)
+        if settings.is_sqlite:
+            # the keys go into this database: one the server never opened has no tables yet
+            upgrade(settings.database_url)
         return asyncio.run(run_demo(settings, args.url, args.consignments, args.seed))
     except ServerMissing as missing:
         print(f"sandan demo: {missing}", file=sys.stderr)
