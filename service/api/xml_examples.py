@@ -16,6 +16,7 @@ from lxml import etree
 from service.demo.consignments import ROOTS, Consignment, clean_import, sender_code
 from service.demo.exports import clean_export
 from service.demo.lifecycle import cancel_message, refund_message
+from service.demo.movement import arrival_message, departure_message, master_bill_message
 from service.demo.summary import summary_fields, summary_message
 from service.messages.receipts import ReceiptItem, build_receipt
 from service.messages.registry import BUNDLE_KINDS, CEB_NS, MESSAGE_TYPES, Kind
@@ -45,6 +46,7 @@ def request_examples() -> dict[str, bytes]:
         out[_root(cancel)] = cancel
         out[_root(refund)] = refund
     out["CEB701Message"] = _summary(_consignments()["E"])
+    out.update(_movement(_consignments()))
     return {name: out[name] for name in MESSAGE_TYPES if name in out}  # the registry's order
 
 
@@ -58,6 +60,23 @@ def _summary(c: Consignment) -> bytes:
         agent_name=head["agentName"],
     )
     return summary_message(fields, [_INVT_NO["E"]], sender_code(c, Kind.INVENTORY))
+
+
+def _movement(consignments: dict[str, Consignment]) -> dict[str, bytes]:
+    """The arrivals (CEB711, CEB507, from the carrier as the site's operator), the export
+    master bill (CEB607, from its agent) and the departure (CEB509, from the carrier)."""
+    out: dict[str, bytes] = {}
+    for c in consignments.values():
+        carrier = (sender_code(c, Kind.LOGISTICS), "示例物流企业")
+        arrival = arrival_message([c], carrier, bill_no="SANDAN-DOCS-B001")
+        out[_root(arrival)] = arrival
+    export = consignments["E"]
+    agent = (export.inventory["agentCode"], export.inventory["agentName"])
+    out["CEB607Message"] = master_bill_message(
+        [export], {export.key: _INVT_NO["E"]}, agent, bill_no="SANDAN-DOCS-B001"
+    )
+    out["CEB509Message"] = departure_message([export], bill_no="SANDAN-DOCS-B001")
+    return out
 
 
 def _root(message: bytes) -> str:

@@ -194,7 +194,7 @@ def test_the_queue_filters_by_the_new_states_and_the_dashboard_counts_them(
         )
         for i in range(counts.count())
     }
-    states = ("exception", "pending", "released", "rejected", "cancelled", "returned")
+    states = ("exception", "pending", "released", "rejected", "cancelled", "returned", "closed")
     assert list(shown) == list(states)
     assert shown == {state: queue_total(d, state) for state in states}
     assert shown["cancelled"] >= 1 and shown["returned"] >= 1

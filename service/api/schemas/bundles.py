@@ -16,7 +16,18 @@ from service.api.schemas.common import (
 
 Kind = Literal["order", "payment", "logistics", "inventory", "cancel", "return"]
 # what ingest answers for: a bundle's documents, and the summary (CEB701) too
-AnswerKind = Literal["order", "payment", "logistics", "inventory", "cancel", "return", "summary"]
+AnswerKind = Literal[
+    "order",
+    "payment",
+    "logistics",
+    "inventory",
+    "cancel",
+    "return",
+    "summary",
+    "arrival",
+    "masterbill",
+    "departure",
+]
 
 _DOC_KEY = {"ebpCode": "3301960001", "orderNo": "SD2026111100000001"}
 
