@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.store.dialect import rows_in
 from service.store.tables import waybill_arrivals
 
 Row = dict[str, Any]
@@ -27,7 +28,7 @@ async def for_numbers(
     table = waybill_arrivals.c
     stmt = select(
         table.logistics_code, table.logistics_no, table.direction, table.arrived_at
-    ).where(tuple_(table.logistics_code, table.logistics_no, table.direction).in_(wanted))
+    ).where(rows_in(conn, (table.logistics_code, table.logistics_no, table.direction), wanted))
     return {(r[0], r[1], r[2]): r[3] for r in (await conn.execute(stmt)).all()}
 
 

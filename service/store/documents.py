@@ -55,7 +55,10 @@ _WAYBILL_COLUMNS = (
 
 _WAYBILL_LIST = ", ".join(f"d.{c.name}" for c in _WAYBILL_COLUMNS)
 # Every branch selects the same columns of ``documents``; ``src`` says which read a row
-# answers (a row may answer two).
+# answers (a row may answer two). The reads by key are index lookups one key at a time
+# (``LATERAL`` behind ``OFFSET 0``, which the planner cannot flatten into a join): on a table
+# not analysed yet (a new database filling up faster than autovacuum's minute), it planned
+# the bundle ids' read as a scan of every document, growing with the table.
 _READ_LIST = (
     "d.id, d.sender, d.kind, d.guid, d.digest, d.return_status, d.direction, d.bundle_id, "
     "d.order_no, d.logistics_code, d.logistics_no, d.app_time, d.status"
@@ -64,11 +67,12 @@ _BATCH_READS = (
     f"SELECT 1 AS src, {_READ_LIST} FROM documents AS d "
     "JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
     "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid "
-    f"UNION ALL SELECT 2, {_READ_LIST} FROM documents AS d "
-    "WHERE d.bundle_id = ANY($4::bigint[]) AND d.kind <> 'logistics' "
-    f"UNION ALL SELECT 3, {_READ_LIST} FROM documents AS d "
-    "JOIN unnest($5::varchar[], $6::varchar[]) AS k(code, no) "
-    "ON d.kind = 'logistics' AND d.logistics_code = k.code AND d.logistics_no = k.no "
+    f"UNION ALL SELECT 2, {_READ_LIST} FROM unnest($4::bigint[]) AS k(id) CROSS JOIN LATERAL "
+    f"(SELECT {_READ_LIST} FROM documents AS d WHERE d.bundle_id = k.id AND d.kind <> 'logistics' "
+    "OFFSET 0) AS d "
+    f"UNION ALL SELECT 3, {_READ_LIST} FROM unnest($5::varchar[], $6::varchar[]) AS k(code, no) "
+    f"CROSS JOIN LATERAL (SELECT {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
+    "AND d.logistics_code = k.code AND d.logistics_no = k.no OFFSET 0) AS d "
     f"UNION ALL SELECT 4, {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
     "AND d.direction = 'I' AND d.order_no = ANY($7::varchar[]) AND d.bundle_id IS NULL "
     "AND d.status = 'current'"
