@@ -124,13 +124,21 @@ class WebhookDeliverer:
                     else:
                         log.exception("webhook pass failed")
                     busy = False
-                if not busy:
+                if busy is None:
+                    # No subscription is active: a commit has no one to wake, so none is
+                    # waited for (on a busy intake that is two reads per batch saved); a new
+                    # or resumed one is seen within the idle interval.
+                    await asyncio.sleep(self._settings.webhook_idle_seconds)
+                elif not busy:
                     await self._notifier.wait(self._settings.webhook_idle_seconds)
 
-    async def pass_once(self, client: httpx.AsyncClient) -> bool:
-        """Serve every due subscription once; whether any entries were delivered."""
+    async def pass_once(self, client: httpx.AsyncClient) -> bool | None:
+        """Serve every due subscription once; whether any entries were delivered, ``None``
+        when no subscription is active."""
         now = utcnow()
         async with self._db.read() as conn:
+            if not await store.any_active(conn):
+                return None
             top = await outbox.max_seq(conn)
             ids = await store.due(conn, now, top, PASS_LIMIT)
         if not ids:

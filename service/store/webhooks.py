@@ -87,6 +87,12 @@ def _lease_free(now: datetime) -> Any:
     return or_(webhooks.c.lease_until.is_(None), webhooks.c.lease_until < now)
 
 
+async def any_active(conn: AsyncConnection) -> bool:
+    """Whether any subscription is active (the deliverer's first question each pass)."""
+    found = await conn.execute(select(webhooks.c.id).where(webhooks.c.state == ACTIVE).limit(1))
+    return found.first() is not None
+
+
 async def due(conn: AsyncConnection, now: datetime, top: int, limit: int) -> list[int]:
     """Active subscriptions behind manifest seq ``top``, not waiting for a retry, not leased."""
     stmt = (
