@@ -30,6 +30,7 @@ from service.engine.intake import IntakeBatcher
 from service.engine.prepare import build_preparer
 from service.engine.prepare_pool import PreparePool
 from service.engine.sweeper import Sweeper
+from service.gc_tuning import tune_collector
 from service.multiprocess_metrics import forget_this_process
 from service.queue.broker import BrokerCheck
 from service.queue.manifest import ManifestReader, Notifier
@@ -110,7 +111,15 @@ def build_services(settings: Settings, batcher: IntakeBatcher | None = None) -> 
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_served_app() -> FastAPI:
+    """The app a ``sandan serve`` worker process runs (``serve.APP_FACTORY``)."""
+    return create_app(serving=True)
+
+
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
+    """``serving``: the process exists to serve this app (``sandan serve``), so its garbage
+    collector is tuned for it once the app has started (``gc_tuning``); tests and tools that
+    build apps in their own process leave theirs alone."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -142,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await listener.start()
         if relay is not None:
             await relay.start()
+        if serving:
+            tune_collector(settings)
         try:
             yield
         finally:

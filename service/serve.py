@@ -2,7 +2,7 @@
 
 Python runs one core per process, so on PostgreSQL ``sandan serve`` starts a worker per core
 (``Settings.worker_count``) under uvicorn's supervisor. Each worker is a fresh interpreter
-that imports ``service.app:create_app`` and builds its own Settings from the environment:
+that imports ``service.app:create_served_app`` and builds its own Settings from the environment:
 whatever the command line decided must reach it there. One process (SQLite, or
 ``--workers 1``) serves the app object directly, as before.
 """
@@ -19,7 +19,7 @@ from service.config import Settings
 from service.logs import logging_config
 from service.multiprocess_metrics import shared_directory
 
-APP_FACTORY = "service.app:create_app"
+APP_FACTORY = "service.app:create_served_app"
 
 
 def event_loop_options() -> dict[str, str]:
@@ -71,7 +71,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     if workers == 1:
         from service.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, serving=True), **options)
         return
     # The workers read their Settings from the environment: a --workers given on the command
     # line must be there too, or each would count cores itself (and choose the defaults that

@@ -1,0 +1,59 @@
+"""A serving process freezes its start heap and collects its young generation less often."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.app import create_app
+from service.config import Settings
+from service.gc_tuning import tune_collector
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[int, int, int]]:
+    """The test process's collector as it was, put back after the test."""
+    gc.unfreeze()
+    before = gc.get_threshold()
+    yield before
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
+def test_tuning_freezes_what_exists_and_sets_the_young_threshold(
+    collector: tuple[int, int, int],
+) -> None:
+    assert gc.get_freeze_count() == 0
+    tune_collector(Settings(gc_threshold=12_345))
+    assert gc.get_threshold() == (12_345, collector[1], collector[2])
+    assert gc.get_freeze_count() > 0
+    # what is built later is collected as before: a cycle made now is found
+    cycle: list[object] = []
+    cycle.append(cycle)
+    del cycle
+    assert gc.collect() >= 1
+
+
+def test_zero_keeps_pythons_threshold(collector: tuple[int, int, int]) -> None:
+    tune_collector(Settings(gc_threshold=0))
+    assert gc.get_threshold() == collector
+
+
+@pytest.mark.parametrize("serving", [False, True])
+async def test_only_an_app_built_to_serve_tunes_its_process(
+    collector: tuple[int, int, int], tmp_path: Path, serving: bool
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'gc.db'}", gc_threshold=4_321
+    )
+    app = create_app(settings, serving=serving)
+    async with app.router.lifespan_context(app):
+        if serving:
+            assert gc.get_threshold()[0] == 4_321
+            assert gc.get_freeze_count() > 0
+        else:
+            assert gc.get_threshold() == collector
+            assert gc.get_freeze_count() == 0
