@@ -64,9 +64,10 @@ _READ_LIST = (
     "d.order_no, d.logistics_code, d.logistics_no, d.app_time, d.status"
 )
 _BATCH_READS = (
-    f"SELECT 1 AS src, {_READ_LIST} FROM documents AS d "
-    "JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
-    "ON d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid "
+    f"SELECT 1 AS src, {_READ_LIST} "
+    "FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
+    f"CROSS JOIN LATERAL (SELECT {_READ_LIST} FROM documents AS d WHERE d.sender = k.sender "
+    "AND d.kind = k.kind AND d.guid = k.guid OFFSET 0) AS d "
     f"UNION ALL SELECT 2, {_READ_LIST} FROM unnest($4::bigint[]) AS k(id) CROSS JOIN LATERAL "
     f"(SELECT {_READ_LIST} FROM documents AS d WHERE d.bundle_id = k.id AND d.kind <> 'logistics' "
     "OFFSET 0) AS d "
