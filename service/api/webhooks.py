@@ -50,7 +50,11 @@ class WebhookRequest(BaseModel):
 async def create_webhook(
     body: WebhookRequest, caller: CallerDep, services: ServicesDep
 ) -> dict[str, Any]:
-    return await subscriptions.create(services.db, services.settings, caller, body.url, body.after)
+    created = await subscriptions.create(
+        services.db, services.settings, caller, body.url, body.after
+    )
+    services.webhooks.subscriptions_changed()  # this process's deliverer looks at once
+    return created
 
 
 @router.get(
@@ -90,7 +94,7 @@ async def resume_webhook(
     webhook_id: int, caller: CallerDep, services: ServicesDep
 ) -> dict[str, Any]:
     row = await subscriptions.resume(services.db, caller, webhook_id)
-    services.notifier.notify()  # this process's deliverer tries at once
+    services.webhooks.subscriptions_changed()  # this process's deliverer tries at once
     return subscription_json(row)
 
 

@@ -9,7 +9,9 @@ order); any other answer or none within ``webhook_timeout_seconds`` is retried f
 cursor with exponential backoff, and after ``webhook_max_failures`` failures in a row the
 subscription pauses until resumed. Nothing of this runs in intake: the deliverer only reads
 the manifest, woken by the process's commits (and on PostgreSQL by other processes', through
-queue/wakeups.py) or every ``webhook_idle_seconds``.
+queue/wakeups.py) or every ``webhook_idle_seconds``. While no subscription is active it does
+not wake for commits at all, only every ``webhook_idle_seconds`` or when one is created or
+resumed in this process.
 """
 
 from __future__ import annotations
@@ -95,6 +97,13 @@ class WebhookDeliverer:
         # a lease outlives any one attempt: the answer's timeout plus the database writes
         self._lease = timedelta(seconds=max(60.0, 3 * settings.webhook_timeout_seconds))
         self._task: asyncio.Task[None] | None = None
+        # woken when a subscription is created or resumed here (``subscriptions_changed``)
+        self._subscriptions = Notifier()
+
+    def subscriptions_changed(self) -> None:
+        """A subscription was created or resumed: look for work now, whatever the state."""
+        self._subscriptions.notify()
+        self._notifier.notify()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="sandan-webhooks")
@@ -126,9 +135,10 @@ class WebhookDeliverer:
                     busy = False
                 if busy is None:
                     # No subscription is active: a commit has no one to wake, so none is
-                    # waited for (on a busy intake that is two reads per batch saved); a new
-                    # or resumed one is seen within the idle interval.
-                    await asyncio.sleep(self._settings.webhook_idle_seconds)
+                    # waited for (on a busy intake that is two reads per batch saved). One
+                    # created or resumed in this process wakes it at once, in another within
+                    # the idle interval.
+                    await self._subscriptions.wait(self._settings.webhook_idle_seconds)
                 elif not busy:
                     await self._notifier.wait(self._settings.webhook_idle_seconds)
 
@@ -137,12 +147,10 @@ class WebhookDeliverer:
         when no subscription is active."""
         now = utcnow()
         async with self._db.read() as conn:
-            if not await store.any_active(conn):
-                return None
             top = await outbox.max_seq(conn)
             ids = await store.due(conn, now, top, PASS_LIMIT)
-        if not ids:
-            return False
+            if not ids:
+                return False if await store.any_active(conn) else None
         done = await asyncio.gather(
             *(self._serve(client, i, top) for i in ids), return_exceptions=True
         )

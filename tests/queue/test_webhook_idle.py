@@ -3,6 +3,7 @@ soon as one is."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -40,4 +41,50 @@ async def test_a_pass_says_none_is_active_until_a_subscription_is(database_url: 
                 )
             assert await deliverer.pass_once(client) is None
     finally:
+        await db.dispose()
+
+
+async def test_commits_do_not_wake_it_while_none_is_active_a_new_subscription_does(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    notifier = Notifier()
+    settings = Settings(database_url=database_url, webhook_idle_seconds=30)
+    deliverer = WebhookDeliverer(db, settings, notifier)
+    passes: asyncio.Queue[bool | None] = asyncio.Queue()
+    real_pass = deliverer.pass_once
+
+    async def counted(client: httpx.AsyncClient) -> bool | None:
+        result = await real_pass(client)
+        passes.put_nowait(result)
+        return result
+
+    async def next_pass() -> bool | None:
+        async with asyncio.timeout(5):
+            return await passes.get()
+
+    deliverer.pass_once = counted  # type: ignore[method-assign]
+    await deliverer.start()
+    try:
+        assert await next_pass() is None  # the first pass: nothing is active
+        for _ in range(3):  # three commits of this process
+            notifier.notify()
+            await asyncio.sleep(0.05)
+        assert passes.empty()
+        async with db.write() as conn:
+            await store.create(
+                conn,
+                code="3301W00001",
+                key_id=1,
+                url="http://127.0.0.1:9/hook",
+                sealed_secret="sealed",
+                cursor=0,
+                now=datetime.now(UTC),
+            )
+        deliverer.subscriptions_changed()
+        assert await next_pass() is False  # active, nothing to deliver yet
+        notifier.notify()  # now a commit wakes it
+        assert await next_pass() is False
+    finally:
+        await deliverer.stop()
         await db.dispose()
