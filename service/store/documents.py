@@ -63,20 +63,36 @@ _READ_LIST = (
     "d.id, d.sender, d.kind, d.guid, d.digest, d.return_status, d.direction, d.bundle_id, "
     "d.order_no, d.logistics_code, d.logistics_no, d.app_time, d.status"
 )
-_BATCH_READS = (
-    f"SELECT 1 AS src, {_READ_LIST} "
-    "FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid) "
-    f"CROSS JOIN LATERAL (SELECT {_READ_LIST} FROM documents AS d WHERE d.sender = k.sender "
-    "AND d.kind = k.kind AND d.guid = k.guid OFFSET 0) AS d "
-    f"UNION ALL SELECT 2, {_READ_LIST} FROM unnest($4::bigint[]) AS k(id) CROSS JOIN LATERAL "
-    f"(SELECT {_READ_LIST} FROM documents AS d WHERE d.bundle_id = k.id AND d.kind <> 'logistics' "
-    "OFFSET 0) AS d "
-    f"UNION ALL SELECT 3, {_READ_LIST} FROM unnest($5::varchar[], $6::varchar[]) AS k(code, no) "
-    f"CROSS JOIN LATERAL (SELECT {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
-    "AND d.logistics_code = k.code AND d.logistics_no = k.no OFFSET 0) AS d "
-    f"UNION ALL SELECT 4, {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
-    "AND d.direction = 'I' AND d.order_no = ANY($7::varchar[]) AND d.bundle_id IS NULL "
-    "AND d.status = 'current'"
+
+
+def _by_keys(src: int, keys: str, match: str) -> str:
+    """A read branch that looks documents up one key of ``keys`` (an ``unnest`` as ``k``) at
+    a time: ``match`` relates ``d`` to ``k``."""
+    return (
+        f"SELECT {src} AS src, {_READ_LIST} FROM {keys} CROSS JOIN LATERAL "
+        f"(SELECT {_READ_LIST} FROM documents AS d WHERE {match} OFFSET 0) AS d"
+    )
+
+
+_BATCH_READS = " UNION ALL ".join(
+    (
+        _by_keys(
+            1,
+            "unnest($1::varchar[], $2::varchar[], $3::varchar[]) AS k(sender, kind, guid)",
+            "d.sender = k.sender AND d.kind = k.kind AND d.guid = k.guid",
+        ),
+        _by_keys(
+            2, "unnest($4::bigint[]) AS k(id)", "d.bundle_id = k.id AND d.kind <> 'logistics'"
+        ),
+        _by_keys(
+            3,
+            "unnest($5::varchar[], $6::varchar[]) AS k(code, no)",
+            "d.kind = 'logistics' AND d.logistics_code = k.code AND d.logistics_no = k.no",
+        ),
+        f"SELECT 4, {_READ_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
+        "AND d.direction = 'I' AND d.order_no = ANY($7::varchar[]) AND d.bundle_id IS NULL "
+        "AND d.status = 'current'",
+    )
 )
 _WAITING = (
     f"SELECT {_WAYBILL_LIST} FROM documents AS d WHERE d.kind = 'logistics' "
