@@ -88,7 +88,7 @@ def _lease_free(now: datetime) -> Any:
 
 
 async def any_active(conn: AsyncConnection) -> bool:
-    """Whether any subscription is active (the deliverer's first question each pass)."""
+    """Whether any subscription is active (asked by a pass that found none due)."""
     found = await conn.execute(select(webhooks.c.id).where(webhooks.c.state == ACTIVE).limit(1))
     return found.first() is not None
 

@@ -23,16 +23,7 @@ async def test_a_pass_says_none_is_active_until_a_subscription_is(database_url: 
     try:
         async with httpx.AsyncClient() as client:
             assert await deliverer.pass_once(client) is None
-            async with db.write() as conn:
-                webhook_id = await store.create(
-                    conn,
-                    code="3301W00001",
-                    key_id=1,
-                    url="http://127.0.0.1:9/hook",
-                    sealed_secret="sealed",
-                    cursor=0,
-                    now=datetime.now(UTC),
-                )
+            webhook_id = await _subscribe(db)
             # active, nothing in the manifest to deliver yet: a pass that found no work
             assert await deliverer.pass_once(client) is False
             async with db.write() as conn:
@@ -71,16 +62,7 @@ async def test_commits_do_not_wake_it_while_none_is_active_a_new_subscription_do
             notifier.notify()
             await asyncio.sleep(0.05)
         assert passes.empty()
-        async with db.write() as conn:
-            await store.create(
-                conn,
-                code="3301W00001",
-                key_id=1,
-                url="http://127.0.0.1:9/hook",
-                sealed_secret="sealed",
-                cursor=0,
-                now=datetime.now(UTC),
-            )
+        await _subscribe(db)
         deliverer.subscriptions_changed()
         assert await next_pass() is False  # active, nothing to deliver yet
         notifier.notify()  # now a commit wakes it
@@ -88,3 +70,17 @@ async def test_commits_do_not_wake_it_while_none_is_active_a_new_subscription_do
     finally:
         await deliverer.stop()
         await db.dispose()
+
+
+async def _subscribe(db: Database) -> int:
+    """An active subscription from manifest seq 0 (its key and secret are never used here)."""
+    async with db.write() as conn:
+        return await store.create(
+            conn,
+            code="3301W00001",
+            key_id=1,
+            url="http://127.0.0.1:9/hook",
+            sealed_secret="sealed",
+            cursor=0,
+            now=datetime.now(UTC),
+        )
