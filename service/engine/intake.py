@@ -31,7 +31,7 @@ from service.errors import ServiceUnavailable
 from service.metrics import BATCH_DOCUMENTS, BATCH_PHASE_SECONDS, BATCH_SECONDS
 from service.store import bundles
 from service.store.database import Database, is_retryable
-from service.store.dialect import advisory_locks
+from service.store.dialect import advisory_locks, planned_now
 from service.tasks import cancel
 
 log = logging.getLogger(__name__)
@@ -219,9 +219,10 @@ class IntakeBatcher:
                 incoming = [inc for sub in batch for inc in sub.items]
                 await advisory_locks(conn, (p for inc in incoming for p in meeting_points(inc)))
                 phase("lock")
-                await state.prepare(
-                    conn, incoming, [sub.sender for sub in batch for _ in sub.items]
-                )
+                async with planned_now(conn):
+                    await state.prepare(
+                        conn, incoming, [sub.sender for sub in batch for _ in sub.items]
+                    )
                 phase("read")
                 for submission in batch:
                     results.append(

@@ -74,7 +74,6 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
 # or lack statistics, and then paid ~15 ms of compiling for 3 ms of work (measured, issue 13).
 # Short OLTP statements, which are all this service sends, never gain from it.
 SESSION_SETTINGS = {"jit": "off"}
-INTAKE_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
 def _postgres_engine(
@@ -114,20 +113,9 @@ class Database:
         # statements. A connection found dead fails its batch before anything is written,
         # and intake runs it again on a new one (``is_retryable``). Every other writer keeps
         # the ping, and with it the old behaviour after a database restart.
-        # Its statements are planned at every execution (``force_custom_plan``): a prepared
-        # statement's generic plan is made once, with the table sizes of its first
-        # executions, and kept. On a database that started empty and fills under load
-        # (autovacuum analyses after a minute at the earliest), the batch read kept a plan
-        # made for 60 documents, a scan of every one, at 75,000 (80 ms a read in one
-        # worker, 12 in the other; measured, issue 13). Planning each costs less than that.
+        # Its reads are planned at every execution (``dialect.planned_now``, in the batch).
         self.intake = (
-            _postgres_engine(
-                url,
-                pool_size=2,
-                pre_ping=False,
-                max_overflow=2,
-                server_settings=INTAKE_SESSION_SETTINGS,
-            )
+            _postgres_engine(url, pool_size=2, pre_ping=False, max_overflow=2)
             if self.dialect != "sqlite"
             else self.writer
         )

@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.store import pg
 from service.store.database import Database
+from service.store.dialect import planned_now
 from service.store.documents import _BATCH_READS
 from tests.databases import afresh_database, on_postgres
 
@@ -80,13 +82,10 @@ async def test_the_reads_by_key_use_indexes_before_any_analyze(tmp_path: Path) -
     assert "ix_documents_kind_logistics_code_logistics_no" in text, text
 
 
-async def test_every_session_runs_without_jit_and_intake_plans_each_statement(
-    tmp_path: Path,
-) -> None:
+async def test_every_session_runs_without_jit(tmp_path: Path) -> None:
     """The batch's read costs more than jit_above_cost as soon as the tables grow: compiled at
     each execution it took ~15 ms for 3 ms of work. Intake, readers, writers and the
-    rate-limit counters all connect with JIT off; intake does not keep generic plans made
-    while the tables were empty."""
+    rate-limit counters all connect with JIT off, and keep plans as PostgreSQL decides."""
     async with afresh_database(tmp_path) as url:
         db = Database(url)
         try:
@@ -99,18 +98,44 @@ async def test_every_session_runs_without_jit_and_intake_plans_each_statement(
             settings: dict[str, tuple[str, str, str]] = {}
             for name, session in sessions.items():
                 async with session as conn:
-                    settings[name] = (
-                        (await pg.fetch(conn, "SHOW jit"))[0]["jit"],
-                        (await pg.fetch(conn, "SHOW plan_cache_mode"))[0]["plan_cache_mode"],
-                        (await pg.fetch(conn, "SHOW synchronous_commit"))[0]["synchronous_commit"],
-                    )
+                    settings[name] = await _settings(conn)
         finally:
             await db.dispose()
-    # intake's statements are planned at each execution, for the tables as they are now
-    # (and the counters keep their own: no wait for the WAL flush)
+    # (the counters keep their own: no wait for the WAL flush)
     assert settings == {
-        "intake": ("off", "force_custom_plan", "on"),
+        "intake": ("off", "auto", "on"),
         "writer": ("off", "auto", "on"),
         "reader": ("off", "auto", "on"),
         "counters": ("off", "auto", "off"),
     }
+
+
+async def test_reads_inside_planned_now_are_planned_at_each_execution(tmp_path: Path) -> None:
+    """Inside the block plans are made for the tables as they are; after it, and after a
+    block that failed (its transaction rolled back), the session's own mode again: the
+    queries behind foreign keys must not be planned again for every inserted row."""
+    async with afresh_database(tmp_path) as url:
+        db = Database(url)
+        try:
+            async with db.write_batch() as conn:
+                before = await _settings(conn)
+                async with planned_now(conn):
+                    inside = await _settings(conn)
+                after = await _settings(conn)
+            with pytest.raises(ZeroDivisionError):
+                async with db.write_batch() as conn, planned_now(conn):
+                    1 / 0  # noqa: B018
+            async with db.write_batch() as conn:
+                next_batch = await _settings(conn)
+        finally:
+            await db.dispose()
+    assert before == after == next_batch == ("off", "auto", "on")
+    assert inside == ("off", "force_custom_plan", "on")
+
+
+async def _settings(conn: AsyncConnection) -> tuple[str, str, str]:
+    return (
+        (await pg.fetch(conn, "SHOW jit"))[0]["jit"],
+        (await pg.fetch(conn, "SHOW plan_cache_mode"))[0]["plan_cache_mode"],
+        (await pg.fetch(conn, "SHOW synchronous_commit"))[0]["synchronous_commit"],
+    )
