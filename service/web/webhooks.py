@@ -50,5 +50,5 @@ async def resume(
         await subscriptions.resume(services.db, me, webhook_id)
     except NotFound:
         return await _page(request, services, me, 404, text("no_webhook", lang))
-    services.notifier.notify()
+    services.webhooks.subscriptions_changed()  # this process's deliverer tries at once
     return RedirectResponse(f"/review/webhooks?resumed={webhook_id}", status_code=303)
