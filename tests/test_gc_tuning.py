@@ -36,12 +36,16 @@ def test_tuning_freezes_what_exists_and_sets_the_young_threshold(
     tune_collector(Settings(gc_threshold=12_345))
     assert gc.get_threshold() == (12_345, collector[1], collector[2])
     assert gc.get_freeze_count() > 0
-    # what is built later is collected as before: a cycle made now goes
+    # what is built later is still collected, without being asked: a cycle made now goes
+    # once the objects allocated after it pass the threshold
+    assert gc.isenabled()
     cycle = _Node()
     cycle.other = cycle
     gone = weakref.ref(cycle)
     del cycle
-    gc.collect()
+    kept = [[] for _ in range(11_000)]
+    assert gone() is not None  # not yet: fewer allocations than the threshold
+    kept += [[] for _ in range(3_000)]
     assert gone() is None
 
 
