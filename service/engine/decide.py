@@ -30,7 +30,7 @@ from service.rules.bundle import BundleDocuments
 from service.rules.evaluate import Evaluation, Outcome, evaluate
 from service.rules.limits import transaction_value
 from service.store import bundles, documents, events, ledger, manifest, receipts
-from service.store.dialect import advisory_locks
+from service.store.dialect import advisory_locks, planned_now
 
 ENGINE = "engine"
 
@@ -163,7 +163,10 @@ async def decide_many(
         return []
     rows = {i: held[i] for i in ids} if held is not None else await bundles.get_many(conn, ids)
     present = [i for i in ids if i in rows]
-    docs_of, plan.senders = await _held_documents(conn, rows, present)
+    # the bundles' current documents, by bundle id: planned for the tables as they are, like
+    # the batch's reads (a generic plan made on a small table scans all of them later)
+    async with planned_now(conn):
+        docs_of, plan.senders = await _held_documents(conn, rows, present)
     judged = [(rows[i], docs_of[i]) for i in present]
     keys: set[tuple[str, int]] = {k for _, docs in judged if (k := ledger_key(docs.order))}
     # Two workers releasing orders of one buyer at once must not both read the total from

@@ -113,7 +113,8 @@ class Database:
         # statements. A connection found dead fails its batch before anything is written,
         # and intake runs it again on a new one (``is_retryable``). Every other writer keeps
         # the ping, and with it the old behaviour after a database restart.
-        # Its reads are planned at every execution (``dialect.planned_now``, in the batch).
+        # Its reads are planned at every execution (``dialect.planned_now``, in the batch and
+        # in decide).
         self.intake = (
             _postgres_engine(url, pool_size=2, pre_ping=False, max_overflow=2)
             if self.dialect != "sqlite"

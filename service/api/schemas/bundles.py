@@ -15,7 +15,7 @@ from service.api.schemas.common import (
 )
 
 Kind = Literal["order", "payment", "logistics", "inventory", "cancel", "return"]
-# what ingest answers for: a bundle's documents, and the summary (CEB701) too
+# what ingest answers for: a bundle's documents, the summary (CEB701) and the movement ones
 AnswerKind = Literal[
     "order",
     "payment",
