@@ -17,6 +17,7 @@ resumed in this process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -97,12 +98,13 @@ class WebhookDeliverer:
         # a lease outlives any one attempt: the answer's timeout plus the database writes
         self._lease = timedelta(seconds=max(60.0, 3 * settings.webhook_timeout_seconds))
         self._task: asyncio.Task[None] | None = None
-        # woken when a subscription is created or resumed here (``subscriptions_changed``)
-        self._subscriptions = Notifier()
+        # set when a subscription is created or resumed here (``subscriptions_changed``),
+        # cleared before each pass: a change during a pass is not lost
+        self._subscriptions = asyncio.Event()
 
     def subscriptions_changed(self) -> None:
         """A subscription was created or resumed: look for work now, whatever the state."""
-        self._subscriptions.notify()
+        self._subscriptions.set()
         self._notifier.notify()
 
     async def start(self) -> None:
@@ -124,6 +126,7 @@ class WebhookDeliverer:
         # HTTP(S)_PROXY and NO_PROXY apply, as for any httpx client.
         async with httpx.AsyncClient(transport=self._transport, follow_redirects=False) as client:
             while True:
+                self._subscriptions.clear()
                 try:
                     busy = await self.pass_once(client)
                 except Exception as exc:  # keep delivering: the next pass retries what failed
@@ -138,7 +141,10 @@ class WebhookDeliverer:
                     # waited for (on a busy intake that is two reads per batch saved). One
                     # created or resumed in this process wakes it at once, in another within
                     # the idle interval.
-                    await self._subscriptions.wait(self._settings.webhook_idle_seconds)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._subscriptions.wait(), self._settings.webhook_idle_seconds
+                        )
                 elif not busy:
                     await self._notifier.wait(self._settings.webhook_idle_seconds)
 

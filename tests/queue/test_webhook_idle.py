@@ -72,6 +72,34 @@ async def test_commits_do_not_wake_it_while_none_is_active_a_new_subscription_do
         await db.dispose()
 
 
+async def test_a_subscription_made_during_a_pass_is_not_missed(database_url: str) -> None:
+    """Created while a pass that found none active is still on its way back: the deliverer
+    looks again at once, not after the idle interval."""
+    db = Database(database_url)
+    settings = Settings(database_url=database_url, webhook_idle_seconds=30)
+    deliverer = WebhookDeliverer(db, settings, Notifier())
+    passes: asyncio.Queue[bool | None] = asyncio.Queue()
+    real_pass = deliverer.pass_once
+
+    async def racing(client: httpx.AsyncClient) -> bool | None:
+        result = await real_pass(client)
+        if passes.empty() and result is None:  # the first pass, about to say "none"
+            await _subscribe(db)
+            deliverer.subscriptions_changed()
+        passes.put_nowait(result)
+        return result
+
+    deliverer.pass_once = racing  # type: ignore[method-assign]
+    await deliverer.start()
+    try:
+        async with asyncio.timeout(5):
+            assert await passes.get() is None
+            assert await passes.get() is False  # the next pass came at once and found it
+    finally:
+        await deliverer.stop()
+        await db.dispose()
+
+
 async def _subscribe(db: Database) -> int:
     """An active subscription from manifest seq 0 (its key and secret are never used here)."""
     async with db.write() as conn:
